@@ -1,0 +1,85 @@
+# baseimage-deno: see README.md. `make help` lists the targets.
+NAME ?= baseimage-deno
+VERSION ?= 0.1.0
+# The image users get; tests here build on the offline Debian base instead
+# when this one cannot be pulled (no registry reachable).
+BASE_IMAGE ?= ubuntu:24.04
+# docker or podman; empty = whichever answers (image/engine.sh decides).
+ENGINE ?=
+export NAME VERSION BASE_IMAGE ENGINE
+
+DENO := ./node_modules/.bin/deno
+DENO_SOURCES := $(shell find lib init setuser install_clean scripts -name '*.ts' 2>/dev/null)
+
+.PHONY: help setup compile test test-unit test-ns test-container lint fmt check \
+	image demo base-image tag_latest release bench clean
+
+help:
+	@echo "make demo        build the image and boot a demo container (does all set-up)"
+	@echo "make test        run every test: unit, PID-namespace and container tests"
+	@echo "make compile     build dist/my_init, dist/setuser, dist/install_clean"
+	@echo "make image       build the image \$$(NAME):\$$(VERSION) (BASE_IMAGE, ENGINE)"
+	@echo "make base-image  make the offline Debian base (debootstrap, cached)"
+	@echo "make lint        deno fmt --check, deno lint, deno check"
+	@echo "make bench       benchmarks against tini, dumb-init, catatonit"
+	@echo "make tag_latest / make release"
+
+node_modules/.bin/deno: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+setup: node_modules/.bin/deno
+
+dist/.stamp: node_modules/.bin/deno $(DENO_SOURCES)
+	$(DENO) run -A --no-lock scripts/build.ts
+	@touch $@
+
+compile: dist/.stamp
+
+test-unit: setup
+	$(DENO) task test:unit
+
+test-ns: compile
+	$(DENO) test -A --no-lock tests/ns/
+
+test-container: compile
+	bash image/engine.sh ensure
+	$(MAKE) image
+	bash tests/container/run.sh
+
+test: lint test-unit test-ns test-container
+
+lint: setup
+	$(DENO) fmt --check
+	$(DENO) lint
+	$(DENO) task check
+
+fmt: setup
+	$(DENO) fmt
+
+check: setup
+	$(DENO) task check
+
+image: compile
+	bash image/build.sh
+
+base-image:
+	bash image/base_image.sh
+
+demo: compile
+	bash image/engine.sh ensure
+	$(MAKE) image
+	bash image/demo.sh
+
+tag_latest:
+	bash image/engine.sh run tag $(NAME):$(VERSION) $(NAME):latest
+
+release: test tag_latest
+	bash image/engine.sh run push $(NAME):$(VERSION)
+	bash image/engine.sh run push $(NAME):latest
+
+bench: compile
+	bash bench/run.sh
+
+clean:
+	rm -rf dist build

@@ -1,0 +1,40 @@
+#!/bin/bash
+# make bench: installs the peer inits and tools from Debian when missing,
+# then runs the harness (bench/main.ts). Knobs: BENCH_RUNS=N, BENCH_ONLY=1,3
+# (see bench/main.ts). Exit codes: the harness's (0 ran, 1 could not run);
+# 1 when a package cannot be installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# command -> Debian package
+declare -A NEEDS=(
+  [tini]=tini
+  [dumb-init]=dumb-init
+  [catatonit]=catatonit
+  [runsvdir]=runit
+  [chpst]=runit
+  [setpriv]=util-linux
+  [unshare]=util-linux
+  [hyperfine]=hyperfine
+)
+missing=()
+for cmd in "${!NEEDS[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${NEEDS[$cmd]}")
+done
+if ((${#missing[@]})); then
+  pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+  echo "bench: installing from Debian: $pkgs" >&2
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "bench: fatal: not root: cannot install $pkgs" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # runit's postinst may try to start its service on a host without
+  # runit as init: harmless here (policy-rc.d is honoured where present).
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
+fi
+
+DENO=${DENO:-./node_modules/.bin/deno}
+exec "$DENO" run --allow-all --no-config --no-lock bench/main.ts

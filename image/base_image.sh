@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# base_image.sh: the offline base image localhost/debian:bookworm, for hosts
+# that cannot pull from a registry (testbed.md, "A base image without a
+# registry").
+#
+#   bash image/base_image.sh [--force]
+#
+# 1. Done if the engine already has the image (unless --force).
+# 2. Else, import build/cache/debian-bookworm.tar.zst if present (seconds).
+# 3. Else, debootstrap --variant=minbase bookworm (~25 s), add the
+#    bookworm-updates and bookworm-security suites, clean, cache the rootfs
+#    as .tar.zst, and import it.
+#
+# Env: BASE_TAG (default localhost/debian:bookworm), DEBIAN_MIRROR (default:
+# debootstrap's own), CACHE_DIR (default build/cache).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+SUITE=bookworm
+BASE_TAG=${BASE_TAG:-localhost/debian:$SUITE}
+CACHE_DIR=${CACHE_DIR:-$ROOT/build/cache}
+TARBALL=$CACHE_DIR/debian-$SUITE.tar.zst
+
+log() { echo "base_image: $*" >&2; }
+fatal() {
+  echo "base_image: fatal: $*" >&2
+  exit 1
+}
+engine() { bash "$HERE/engine.sh" run "$@"; }
+
+need_tools() {
+  local missing=()
+  command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+  command -v zstd >/dev/null 2>&1 || missing+=(zstd)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ "$(id -u)" = 0 ] || fatal "missing ${missing[*]} and installing needs root"
+  log "installing ${missing[*]} from apt..."
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+}
+
+# Rewrites ROOTFS/etc/apt/sources.list with the updates and security suites
+# next to debootstrap's single `SUITE main` line, on the mirror it named.
+add_suites() {
+  local rootfs=$1 mirror security
+  mirror=$(awk '$1 == "deb" { print $2; exit }' "$rootfs/etc/apt/sources.list")
+  [ -n "$mirror" ] || fatal "no mirror in $rootfs/etc/apt/sources.list"
+  # deb.debian.org serves the security archive under /debian-security.
+  security=${mirror%/debian}
+  security=${security%/}/debian-security
+  cat >"$rootfs/etc/apt/sources.list" <<EOF
+deb $mirror $SUITE main
+deb $mirror $SUITE-updates main
+deb $security $SUITE-security main
+EOF
+}
+
+bootstrap() {
+  need_tools
+  [ "$(id -u)" = 0 ] || fatal "debootstrap needs root"
+  mkdir -p "$CACHE_DIR"
+  local rootfs
+  rootfs=$(mktemp -d "$CACHE_DIR/rootfs.XXXXXX")
+  # The rootfs holds device nodes and root-owned files: always remove it.
+  # shellcheck disable=SC2064 # expand now: the path is fixed
+  trap "rm -rf '$rootfs'" EXIT
+  log "debootstrap --variant=minbase $SUITE (about 30 s; log in $CACHE_DIR/debootstrap.log)..."
+  local start=$SECONDS
+  # shellcheck disable=SC2086 # DEBIAN_MIRROR is one optional word
+  if ! debootstrap --variant=minbase "$SUITE" "$rootfs" ${DEBIAN_MIRROR:-} \
+    >"$CACHE_DIR/debootstrap.log" 2>&1; then
+    tail -n 20 "$CACHE_DIR/debootstrap.log" >&2
+    fatal "debootstrap failed (see $CACHE_DIR/debootstrap.log)"
+  fi
+  log "debootstrap done in $((SECONDS - start)) s; cleaning and caching"
+  add_suites "$rootfs"
+  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/cache/apt/*.bin \
+    "$rootfs"/var/lib/apt/lists/* "$rootfs"/tmp/* "$rootfs"/var/log/*.log
+  tar --numeric-owner -C "$rootfs" -c . | zstd -q -T0 -3 -o "$TARBALL.new"
+  mv "$TARBALL.new" "$TARBALL"
+  rm -rf "$rootfs"
+  trap - EXIT
+  log "cached $TARBALL ($(du -h "$TARBALL" | cut -f1))"
+}
+
+import() {
+  log "importing $TARBALL as $BASE_TAG..."
+  zstd -q -d -c "$TARBALL" |
+    engine import --change 'CMD ["/bin/bash"]' - "$BASE_TAG" >/dev/null
+  log "imported $BASE_TAG"
+}
+
+main() {
+  local force=0
+  case "${1:-}" in
+  --force) force=1 ;;
+  "") ;;
+  *)
+    echo "usage: base_image.sh [--force]" >&2
+    exit 2
+    ;;
+  esac
+  if [ $force = 0 ] && engine image inspect "$BASE_TAG" >/dev/null 2>&1; then
+    log "$BASE_TAG is present"
+    return 0
+  fi
+  if [ $force = 1 ] || [ ! -s "$TARBALL" ]; then
+    bootstrap
+  else
+    need_tools
+  fi
+  import
+}
+
+main "$@"

@@ -1,0 +1,52 @@
+#!/bin/bash
+# The init system: my_init's directories, runit, and the optional services
+# (syslog-ng + logrotate, sshd, cron) unless disabled in buildconfig.
+set -euo pipefail
+source /bd_build/buildconfig
+set -x
+
+## Keep package maintainer scripts from starting daemons during the build
+## (there is no init to start them under). Removed again by cleanup.sh.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\n# baseimage-deno build only\nexit 101\n' >/usr/sbin/policy-rc.d
+  chmod 755 /usr/sbin/policy-rc.d
+fi
+
+## Install init process. The tools themselves (my_init, setuser,
+## install_clean and the Deno runtime) arrive with the Dockerfile's last
+## COPY; here the directories and files my_init uses.
+mkdir -p /etc/my_init.d /etc/my_init.pre_shutdown.d /etc/my_init.post_shutdown.d
+mkdir -p /etc/container_environment
+chmod 700 /etc/container_environment
+touch /etc/container_environment.sh /etc/container_environment.json
+groupadd -g 8377 docker_env
+chown :docker_env /etc/container_environment.sh /etc/container_environment.json
+chmod 640 /etc/container_environment.sh /etc/container_environment.json
+ln -sf /etc/container_environment.sh /etc/profile.d/
+
+## /sbin/my_init, /sbin/setuser and /sbin/install_clean: the launchers live in
+## /usr/sbin. On merged-/usr bases (Debian 12, Ubuntu 24.04) /sbin is a link
+## to usr/sbin and must stay one; elsewhere add links.
+if [ ! -L /sbin ]; then
+  for tool in my_init setuser install_clean; do
+    ln -sf "/usr/sbin/$tool" "/sbin/$tool"
+  done
+fi
+
+## Install runit.
+minimal_apt_get_install runit
+## Debian's packaged services (/etc/sv/*) keep their supervise directories
+## in /run/runit/supervise, which is empty at each boot (tmpfs /run):
+## recreate it before runsvdir starts, for users who enable one of those.
+cp /bd_build/services/runit/00_runit_supervise.sh /etc/my_init.d/
+chmod 755 /etc/my_init.d/00_runit_supervise.sh
+
+## Install a syslog daemon and logrotate.
+if [ "$DISABLE_SYSLOG" -eq 0 ]; then /bd_build/services/syslog-ng/syslog-ng.sh; fi
+
+## Install the SSH server.
+if [ "$DISABLE_SSH" -eq 0 ]; then /bd_build/services/sshd/sshd.sh; fi
+
+## Install cron daemon.
+if [ "$DISABLE_CRON" -eq 0 ]; then /bd_build/services/cron/cron.sh; fi
+

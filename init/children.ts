@@ -1,0 +1,114 @@
+/**
+ * Running and stopping children of my_init: thin actions over spawn, kill
+ * and the reaper, each wait with a deadline and an escalation to KILL.
+ *
+ * @module
+ */
+
+import { C, libc } from "../lib/libc.ts";
+import { signalName, SIGNALS } from "../lib/signals.ts";
+import { type ExitStatus } from "../lib/exit_status.ts";
+import { spawn, SpawnError, spawnFailureExitCode } from "../lib/spawn.ts";
+import type { Reaper } from "./reaper.ts";
+import { within } from "./time.ts";
+import * as log from "./log.ts";
+
+/** A started child. */
+export interface Child {
+  pid: number;
+  name: string;
+  /** Resolves with the status once reaped. */
+  exited: Promise<ExitStatus>;
+  /** Signals go to the child's process group when it has its own. */
+  group: boolean;
+}
+
+/** The outcome of starting: a child, or the exit code of a failed start. */
+export type Started = { ok: true; child: Child } | {
+  ok: false;
+  exitCode: number;
+  message: string;
+};
+
+/** Starts `argv` and registers it with the reaper in the same tick. */
+export function start(
+  reaper: Reaper,
+  argv: readonly string[],
+  options: { group?: boolean; foregroundTty?: number } = {},
+): Started {
+  try {
+    const pid = spawn(argv, {
+      newProcessGroup: options.group,
+      foregroundTty: options.foregroundTty,
+    });
+    return {
+      ok: true,
+      child: {
+        pid,
+        name: argv[0],
+        exited: reaper.watch(pid),
+        group: options.group ?? false,
+      },
+    };
+  } catch (e) {
+    if (e instanceof SpawnError) {
+      return {
+        ok: false,
+        exitCode: spawnFailureExitCode(e.code),
+        message: e.message,
+      };
+    }
+    return { ok: false, exitCode: 126, message: `${argv[0]}: ${e}` };
+  }
+}
+
+/** Sends `signal` to the child (its group when it has one). Never throws. */
+export function signalChild(child: Child, signal: number): void {
+  const c = libc();
+  if (child.group && c.kill(-child.pid, signal) === 0) return;
+  c.kill(child.pid, signal);
+}
+
+/**
+ * Stops a child: `signal` (plus CONT, so a stopped child can act on it),
+ * `graceMs` to exit, then KILL. Returns its status, or undefined if even
+ * KILL did not reap it in time (uninterruptible sleep): PID 1 carries on.
+ */
+export async function stopChild(
+  child: Child,
+  signal: number,
+  graceMs: number,
+): Promise<ExitStatus | undefined> {
+  log.info(`Shutting down ${child.name} (PID ${child.pid})...`);
+  signalChild(child, signal);
+  if (signal !== SIGNALS.SIGCONT) signalChild(child, SIGNALS.SIGCONT);
+  const first = await within(child.exited, graceMs);
+  if (first !== "timeout") return first;
+  log.warn(
+    `${child.name} (PID ${child.pid}) did not shut down in time. Forcing it to exit.`,
+  );
+  signalChild(child, SIGNALS.SIGKILL);
+  const second = await within(child.exited, 5000);
+  if (second !== "timeout") return second;
+  log.error(
+    `${child.name} (PID ${child.pid}) survived SIGKILL; carrying on without it`,
+  );
+  return undefined;
+}
+
+/** Describes a status for the log: "status 3" or "status 143 (SIGTERM)". */
+export function describeStatus(status: ExitStatus, code: number): string {
+  return status.kind === "signaled"
+    ? `status ${code} (${signalName(status.signal)})`
+    : `status ${code}`;
+}
+
+/** Whether `fd` is a terminal we may hand to the main command. */
+export function isTty(fd: number): boolean {
+  return libc().isatty(fd) === 1;
+}
+
+/** Makes this process a child subreaper: orphans of its subtree come to it. */
+export function becomeSubreaper(): boolean {
+  return libc().prctl(C.PR_SET_CHILD_SUBREAPER, 1n, 0n, 0n, 0n) === 0;
+}

@@ -1,0 +1,187 @@
+/**
+ * my_init's command line: phusion's flags plus ours, parsed without side
+ * effects so every outcome is unit tested.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { parseSignal } from "../lib/signals.ts";
+
+/** The version printed by `--version`. */
+export const VERSION = "0.1.0";
+
+/** Default of `--wait-for-services` given without a value, in seconds. */
+export const DEFAULT_WAIT_FOR_SERVICES = 30;
+
+/** The usage text, pinned by `cli_test.ts`. */
+export const USAGE = `Usage: my_init [OPTIONS] [--] [MAIN_COMMAND [ARGS...]]
+
+Init system for containers: imports /etc/container_environment, runs
+/etc/my_init.d/* and /etc/rc.local, starts runit on /etc/service, reaps
+zombies, and shuts everything down in order on SIGTERM or SIGINT. With a
+MAIN_COMMAND, runs it after start-up and exits with its exit status.
+
+Options:
+  --enable-insecure-key       Install the insecure SSH key for root
+  --skip-startup-files        Do not run /etc/my_init.d/* and /etc/rc.local
+  --skip-runit                Do not start runit (needs a MAIN_COMMAND)
+  --no-kill-all-on-exit       Do not kill all processes on exit
+  --quiet                     Only print warnings and errors
+  -v, --verbose               Also print debug messages
+  --rewrite FROM:TO           Deliver signal FROM to the main command as TO
+                              (repeatable; TO=0 drops it), e.g. TERM:QUIT
+  --wait-for-services[=SECS]  Start MAIN_COMMAND only once every enabled
+                              service is up (default ${DEFAULT_WAIT_FOR_SERVICES} s, then fail)
+  --status                    Print the state of every runit service; exit 0
+                              only if every enabled one is up (HEALTHCHECK)
+  -h, --help                  Show this help and exit
+  --version                   Show the version and exit
+
+Environment:
+  KILL_PROCESS_TIMEOUT        Seconds a process gets between TERM and KILL
+  KILL_ALL_PROCESSES_TIMEOUT  Seconds all processes get at exit before KILL
+  ENV_INIT_DIRECTORY          Startup scripts directory (/etc/my_init.d)
+`;
+
+/** Options after parsing. */
+export interface Options {
+  enableInsecureKey: boolean;
+  skipStartupFiles: boolean;
+  skipRunit: boolean;
+  killAllOnExit: boolean;
+  logLevel: 1 | 2 | 3;
+  /** Signal received -> signal delivered to the main command (0: drop). */
+  rewrites: Map<number, number>;
+  /** Seconds to wait for services before the main command, if asked. */
+  waitForServices?: number;
+  /** The main command; empty for daemon mode. */
+  command: string[];
+}
+
+/** What the command line asks for. */
+export type Cli =
+  | { action: "run"; options: Options }
+  | { action: "status"; options: Options }
+  | { action: "help" }
+  | { action: "version" }
+  | { action: "usage-error"; message: string; exitCode: number };
+
+const VALUE_FLAGS = new Set(["--rewrite"]);
+
+/**
+ * Splits argv where the main command starts: at `--`, or at the first word
+ * that is not an option (so `my_init echo --quiet` runs `echo --quiet`, as
+ * phusion's argparse REMAINDER-like parsing did for positional commands).
+ */
+export function splitCommand(
+  args: readonly string[],
+): { flags: string[]; command: string[] } {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--") {
+      return { flags: args.slice(0, i), command: args.slice(i + 1) };
+    }
+    if (!a.startsWith("-") || a === "-") {
+      return { flags: args.slice(0, i), command: args.slice(i) };
+    }
+    if (VALUE_FLAGS.has(a)) i++;
+  }
+  return { flags: [...args], command: [] };
+}
+
+function usageError(message: string): Cli {
+  // argparse, which phusion's my_init used, exits 2 on usage errors.
+  return { action: "usage-error", message, exitCode: 2 };
+}
+
+/** Parses my_init's argv. Never throws. */
+export function parseCli(args: readonly string[]): Cli {
+  const { flags, command } = splitCommand(args);
+  // `--wait-for-services` takes an optional value, which parseArgs cannot
+  // express: give the bare flag its default.
+  const normalized = flags.map((f) =>
+    f === "--wait-for-services"
+      ? `--wait-for-services=${DEFAULT_WAIT_FOR_SERVICES}`
+      : f
+  );
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: normalized,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        "enable-insecure-key": { type: "boolean" },
+        "skip-startup-files": { type: "boolean" },
+        "skip-runit": { type: "boolean" },
+        "no-kill-all-on-exit": { type: "boolean" },
+        quiet: { type: "boolean" },
+        verbose: { type: "boolean", short: "v" },
+        rewrite: { type: "string", multiple: true },
+        "wait-for-services": { type: "string" },
+        status: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean" },
+      },
+    }));
+  } catch (e) {
+    return usageError(
+      e instanceof Error ? e.message.split("\n")[0] : String(e),
+    );
+  }
+  if (values.help) return { action: "help" };
+  if (values.version) return { action: "version" };
+
+  const rewrites = new Map<number, number>();
+  for (const r of values.rewrite ?? []) {
+    const m = /^([^:]+):([^:]+)$/.exec(r);
+    const from = m ? parseSignal(m[1]) : undefined;
+    const to = m ? (m[2] === "0" ? 0 : parseSignal(m[2])) : undefined;
+    if (from === undefined || to === undefined) {
+      return usageError(
+        `Invalid --rewrite "${r}": expected FROM:TO signal names, e.g. TERM:QUIT`,
+      );
+    }
+    rewrites.set(from, to);
+  }
+
+  let waitForServices: number | undefined;
+  if (values["wait-for-services"] !== undefined) {
+    const text = values["wait-for-services"];
+    waitForServices = Number(text);
+    if (
+      text.trim() === "" || !Number.isFinite(waitForServices) ||
+      waitForServices < 0
+    ) {
+      return usageError(
+        `Invalid --wait-for-services "${text}": expected seconds`,
+      );
+    }
+  }
+
+  const options: Options = {
+    enableInsecureKey: values["enable-insecure-key"] ?? false,
+    skipStartupFiles: values["skip-startup-files"] ?? false,
+    skipRunit: values["skip-runit"] ?? false,
+    killAllOnExit: !(values["no-kill-all-on-exit"] ?? false),
+    logLevel: values.verbose ? 3 : values.quiet ? 1 : 2,
+    rewrites,
+    waitForServices,
+    command,
+  };
+  if (values.status) return { action: "status", options };
+  if (options.skipRunit && command.length === 0) {
+    return {
+      action: "usage-error",
+      message: "When --skip-runit is given, you must also pass a main command.",
+      exitCode: 1,
+    };
+  }
+  if (options.skipRunit && waitForServices !== undefined) {
+    return usageError(
+      "--wait-for-services cannot be combined with --skip-runit",
+    );
+  }
+  return { action: "run", options };
+}

@@ -1,0 +1,64 @@
+/**
+ * Settings my_init takes from its environment, with their defaults.
+ *
+ * @module
+ */
+
+/**
+ * Seconds between TERM and KILL for the main command and for the services.
+ * phusion's default is 30 s, which a default `docker stop` (10 s) cuts off
+ * with SIGKILL in the middle of the shutdown, post-shutdown scripts and all.
+ * 3 + 3 + 2 s leaves the whole sequence 2 s of a 10 s stop even when the
+ * main command and a service both ignore TERM.
+ */
+export const DEFAULT_KILL_PROCESS_TIMEOUT = 3;
+/** Seconds all remaining processes get at exit between TERM and KILL. */
+export const DEFAULT_KILL_ALL_PROCESSES_TIMEOUT = 2;
+/** Where startup scripts live unless ENV_INIT_DIRECTORY says otherwise. */
+export const DEFAULT_INIT_DIRECTORY = "/etc/my_init.d";
+
+/** The settings. */
+export interface Config {
+  /** Milliseconds. */
+  killProcessTimeout: number;
+  /** Milliseconds. */
+  killAllProcessesTimeout: number;
+  initDirectory: string;
+}
+
+/**
+ * Reads the settings from `env`; bad values produce a warning in `warnings`
+ * and the default, never an error (PID 1 must come up).
+ */
+export function readConfig(
+  env: Readonly<Record<string, string | undefined>>,
+): { config: Config; warnings: string[] } {
+  const warnings: string[] = [];
+  const seconds = (name: string, fallback: number): number => {
+    const raw = env[name];
+    if (raw === undefined) return fallback * 1000;
+    const n = Number(raw);
+    if (raw.trim() === "" || !Number.isFinite(n) || n < 0) {
+      warnings.push(
+        `Invalid ${name} "${raw}": expected a number of seconds; using ${fallback}`,
+      );
+      return fallback * 1000;
+    }
+    return Math.round(n * 1000);
+  };
+  const initDirectory = env.ENV_INIT_DIRECTORY;
+  return {
+    config: {
+      killProcessTimeout: seconds(
+        "KILL_PROCESS_TIMEOUT",
+        DEFAULT_KILL_PROCESS_TIMEOUT,
+      ),
+      killAllProcessesTimeout: seconds(
+        "KILL_ALL_PROCESSES_TIMEOUT",
+        DEFAULT_KILL_ALL_PROCESSES_TIMEOUT,
+      ),
+      initDirectory: initDirectory ? initDirectory : DEFAULT_INIT_DIRECTORY,
+    },
+    warnings,
+  };
+}

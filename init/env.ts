@@ -1,0 +1,319 @@
+/**
+ * The container environment, pure part: which variables are exported, how an
+ * `/etc/container_environment/NAME` file becomes a value, how the
+ * environment is merged on import, and how the `.sh` and `.json` dumps are
+ * rendered. Reading and writing the files is `env_dir.ts`.
+ *
+ * @module
+ */
+
+/**
+ * Variables never written to the directory or the dumps. They describe the
+ * user my_init runs as, and the dumps are sourced by other users (e.g. a
+ * login as `postgres`), who must keep their own (phusion PR #86, issue #119).
+ */
+export const NEVER_EXPORTED: ReadonlySet<string> = new Set([
+  "HOME",
+  "USER",
+  "GROUP",
+  "UID",
+  "GID",
+  "SHELL",
+]);
+
+/**
+ * The kernel's limit on one `NAME=value` string, its terminating NUL
+ * included (MAX_ARG_STRLEN, 32 pages). A longer variable makes execve() of
+ * every child fail with E2BIG, so it is refused on import.
+ */
+export const MAX_ARG_STRLEN = 131072;
+
+/**
+ * Variables bash makes read-only. `export PPID=...` in a sourced file is an
+ * error, and bash in POSIX mode (or any script under `set -e`) dies on it, so
+ * one such variable would break `. /etc/container_environment.sh` for all.
+ */
+const BASH_READONLY: ReadonlySet<string> = new Set([
+  "BASHOPTS",
+  "BASH_VERSINFO",
+  "EUID",
+  "PPID",
+  "SHELLOPTS",
+  "UID",
+]);
+
+const encoder = new TextEncoder();
+
+/**
+ * Quotes `value` for POSIX sh: in single quotes, each `'` written as `'\''`.
+ * Inside single quotes bash and dash take every byte literally (`$`, `` ` ``,
+ * `\`, newlines, control characters, non-ASCII), so this is exact for any
+ * string without NUL. Always quotes, unlike phusion's shquote(): one rule is
+ * easier to trust than a list of safe characters.
+ */
+export function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * Makes an environment name usable in `export NAME=...`: every character
+ * outside `[A-Za-z0-9_]` becomes `_`, as phusion's `re.sub(r'\W', '_', name)`
+ * but ASCII only, because the shells accept no other letters in names. A
+ * name starting with a digit stays invalid; {@link shellDumpEntries} leaves
+ * it out.
+ */
+export function sanitizeShellName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_]/gu, "_");
+}
+
+/**
+ * Orders strings by their UTF-8 bytes (as `ls` in the C locale and Python's
+ * `sorted()` do), which for strings is code point order. Plain `<` compares
+ * UTF-16 units and puts U+FFFF after astral characters.
+ */
+export function compareByBytes(a: string, b: string): number {
+  const x = [...a];
+  const y = [...b];
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) {
+    const d = x[i].codePointAt(0)! - y[i].codePointAt(0)!;
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
+}
+
+/** The variables a dump or the directory gets: all but {@link NEVER_EXPORTED}, by name. */
+export function exportedEntries(
+  env: Readonly<Record<string, string>>,
+): [string, string][] {
+  return Object.entries(env)
+    .filter(([name]) => !NEVER_EXPORTED.has(name))
+    .sort(([a], [b]) => compareByBytes(a, b));
+}
+
+/** One `export` line of the shell dump. */
+export interface ShellDumpEntry {
+  /** The variable's real name. */
+  name: string;
+  /** The name it gets in the dump, {@link sanitizeShellName} of `name`. */
+  shellName: string;
+  /** Its value. */
+  value: string;
+}
+
+/** A variable left out of the shell dump, and why (for a warning). */
+export interface ShellDumpOmission {
+  /** The variable's real name. */
+  name: string;
+  /** Why it is left out, a sentence fragment. */
+  reason: string;
+}
+
+/**
+ * Decides the lines of the shell dump: exported variables under their
+ * sanitised names, sorted by those names. Left out, so that sourcing the dump
+ * never fails half-way: names that stay invalid (a leading digit: dash exits
+ * with "bad variable name"), names bash holds read-only, and a sanitised name
+ * already taken. A variable whose real name is the shell name wins that
+ * name; among sanitised ones, the first in byte order.
+ */
+export function shellDumpEntries(
+  env: Readonly<Record<string, string>>,
+): { entries: ShellDumpEntry[]; omitted: ShellDumpOmission[] } {
+  const taken = new Map<string, ShellDumpEntry>();
+  const omitted: ShellDumpOmission[] = [];
+  const renamed: ShellDumpEntry[] = [];
+  for (const [name, value] of exportedEntries(env)) {
+    const shellName = sanitizeShellName(name);
+    if (/^[0-9]/.test(shellName)) {
+      omitted.push({
+        name,
+        reason: "a shell variable name cannot start with a digit",
+      });
+    } else if (BASH_READONLY.has(shellName)) {
+      omitted.push({ name, reason: `bash holds "${shellName}" read-only` });
+    } else if (shellName === name) {
+      taken.set(name, { name, shellName, value });
+    } else {
+      renamed.push({ name, shellName, value });
+    }
+  }
+  for (const entry of renamed) {
+    const holder = taken.get(entry.shellName);
+    if (holder === undefined) {
+      taken.set(entry.shellName, entry);
+    } else {
+      omitted.push({
+        name: entry.name,
+        reason:
+          `its shell name "${entry.shellName}" is taken by "${holder.name}"`,
+      });
+    }
+  }
+  const entries = [...taken.values()].sort((a, b) =>
+    compareByBytes(a.shellName, b.shellName)
+  );
+  omitted.sort((a, b) => compareByBytes(a.name, b.name));
+  return { entries, omitted };
+}
+
+/**
+ * Renders `/etc/container_environment.sh`: one `export NAME='value'` line per
+ * entry of {@link shellDumpEntries}. Sourcing it under bash or dash sets each
+ * variable to exactly its value.
+ */
+export function renderShellDump(env: Readonly<Record<string, string>>): string {
+  return shellDumpEntries(env).entries
+    .map(({ shellName, value }) => `export ${shellName}=${shellQuote(value)}\n`)
+    .join("");
+}
+
+/**
+ * Renders `/etc/container_environment.json`: one object of the exported
+ * variables, keys in byte order. Phusion dumps all of `os.environ` here, HOME
+ * included; we keep the JSON consistent with the shell dump instead.
+ */
+export function renderJsonDump(env: Readonly<Record<string, string>>): string {
+  // A null prototype, so that a variable named "__proto__" is an own key.
+  const out: Record<string, string> = Object.create(null);
+  for (const [name, value] of exportedEntries(env)) out[name] = value;
+  return JSON.stringify(out);
+}
+
+/**
+ * Why `name` cannot be an environment variable name, or undefined if it can.
+ * Dots and dashes are fine: execve() passes them on and phusion imports them.
+ */
+export function envNameProblem(name: string): string | undefined {
+  if (name === "") return "the name is empty";
+  if (name.includes("=")) return 'the name contains "="';
+  if (name.includes("\0")) return "the name contains a NUL byte";
+  return undefined;
+}
+
+/**
+ * Why a variable with a value of `valueBytes` bytes is too long to pass to
+ * children, or undefined if it fits in {@link MAX_ARG_STRLEN}.
+ */
+export function envSizeProblem(
+  name: string,
+  valueBytes: number,
+): string | undefined {
+  // NAME, "=", the value and the NUL that ends the string.
+  const size = encoder.encode(name).length + 1 + valueBytes + 1;
+  if (size <= MAX_ARG_STRLEN) return undefined;
+  return `the variable needs ${size} bytes, over the kernel's limit of ${MAX_ARG_STRLEN} ` +
+    "(MAX_ARG_STRLEN): every program started with it would fail with E2BIG";
+}
+
+/**
+ * Why a file of `size` bytes cannot hold a variable, or undefined if it may.
+ * Even without a trailing newline its value would be over
+ * {@link MAX_ARG_STRLEN}; checking the size first keeps PID 1 from reading a
+ * huge file into memory.
+ */
+export function envFileSizeProblem(size: number): string | undefined {
+  if (size <= MAX_ARG_STRLEN + 1) return undefined;
+  return `the file is ${size} bytes, over the kernel's limit of ${MAX_ARG_STRLEN} for a variable ` +
+    "(MAX_ARG_STRLEN): every program started with it would fail with E2BIG";
+}
+
+/**
+ * The content of `dir/NAME` for `value`: the value as is, as phusion writes
+ * it (scripts `cat` these files), plus one newline if the value itself ends
+ * in a newline. {@link decodeEnvFile} drops one trailing newline, so without
+ * it such a value would lose a newline at every re-import after a startup
+ * script.
+ */
+export function encodeEnvFile(value: string): string {
+  return value.endsWith("\n") ? `${value}\n` : value;
+}
+
+/** The outcome of decoding one environment file. */
+export type EnvFileVerdict =
+  | { ok: true; value: string }
+  | { ok: false; reason: string };
+
+/**
+ * Decides the value of variable `name` from the bytes of its file. One
+ * trailing newline is dropped, because editors and `echo` add one (phusion PR
+ * #49, `re.sub('\n\Z', '', ...)`); a second one is part of the value.
+ * Refused: a name no environment can hold, a NUL byte in the value, bytes
+ * that are not UTF-8, and a variable over {@link MAX_ARG_STRLEN}.
+ */
+export function decodeEnvFile(name: string, bytes: Uint8Array): EnvFileVerdict {
+  const nameProblem = envNameProblem(name);
+  if (nameProblem !== undefined) return { ok: false, reason: nameProblem };
+  const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0a
+    ? bytes.length - 1
+    : bytes.length;
+  const body = bytes.subarray(0, end);
+  const sizeProblem = envSizeProblem(name, body.length);
+  if (sizeProblem !== undefined) return { ok: false, reason: sizeProblem };
+  if (body.includes(0)) {
+    return { ok: false, reason: "the value contains a NUL byte" };
+  }
+  let value: string;
+  try {
+    value = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(
+      body,
+    );
+  } catch {
+    return { ok: false, reason: "the value is not valid UTF-8" };
+  }
+  return { ok: true, value };
+}
+
+/** How {@link mergeEnv} combines the environment with the directory. */
+export interface MergeEnvOptions {
+  /** Start from an empty environment (but for `keep`), so a deleted file unsets its variable. */
+  clear: boolean;
+  /** Let the directory's value win over one already set. */
+  override: boolean;
+  /**
+   * Variables `clear` keeps. Defaults to {@link NEVER_EXPORTED}: they are
+   * never in the directory, so clearing them loses them for good; phusion
+   * does, and services then run without HOME (phusion issue #490).
+   */
+  keep?: ReadonlySet<string>;
+}
+
+/**
+ * Decides the environment after an import, phusion's import_envvars():
+ * `current` (cleared first if `clear`), then each variable of `fromDir` that
+ * `override` allows or that is not set yet.
+ */
+export function mergeEnv(
+  current: Readonly<Record<string, string>>,
+  fromDir: ReadonlyMap<string, string>,
+  options: MergeEnvOptions,
+): Map<string, string> {
+  const keep = options.keep ?? NEVER_EXPORTED;
+  const result = new Map<string, string>();
+  for (const [name, value] of Object.entries(current)) {
+    if (!options.clear || keep.has(name)) result.set(name, value);
+  }
+  for (const [name, value] of fromDir) {
+    if (options.override || !result.has(name)) result.set(name, value);
+  }
+  return result;
+}
+
+/**
+ * Why variable `name` cannot have a file in the directory, or undefined if it
+ * can. `extraBytes` is the length the temporary name adds.
+ */
+export function envFileNameProblem(
+  name: string,
+  extraBytes = 0,
+): string | undefined {
+  if (name === "." || name === "..") {
+    return `"${name}" is not a usable file name`;
+  }
+  if (name.includes("/")) return 'a file name cannot contain "/"';
+  // NAME_MAX, the longest name one directory entry can have.
+  if (encoder.encode(name).length + extraBytes > 255) {
+    return "the name is too long for a file name";
+  }
+  return undefined;
+}

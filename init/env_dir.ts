@@ -1,0 +1,321 @@
+/**
+ * The container environment, acting part: imports
+ * `/etc/container_environment/*` into Deno.env and exports Deno.env to that
+ * directory and to the `.sh` and `.json` dumps. Decisions are in `env.ts`.
+ *
+ * Nothing here throws: PID 1 must outlive a bad file or a read-only /etc, so
+ * every problem becomes a call of `warn` and the step carries on.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import {
+  compareByBytes,
+  decodeEnvFile,
+  encodeEnvFile,
+  envFileNameProblem,
+  envFileSizeProblem,
+  type EnvFileVerdict,
+  exportedEntries,
+  mergeEnv,
+  renderJsonDump,
+  renderShellDump,
+  shellDumpEntries,
+} from "./env.ts";
+
+/** Where the container environment lives. */
+export interface EnvPaths {
+  /** One file per variable, named after it, holding its value. */
+  dir: string;
+  /** `export NAME='value'` lines, for `source`. */
+  shellDump: string;
+  /** One JSON object of all exported variables. */
+  jsonDump: string;
+}
+
+/** The paths phusion's my_init uses, which images and docs rely on. */
+export const DEFAULT_ENV_PATHS: EnvPaths = {
+  dir: "/etc/container_environment",
+  shellDump: "/etc/container_environment.sh",
+  jsonDump: "/etc/container_environment.json",
+};
+
+/**
+ * Group that may read the dumps: phusion's image creates `docker_env` with
+ * this gid and non-root users join it to see the environment.
+ */
+export const DOCKER_ENV_GID = 8377;
+
+/**
+ * Temporary names inside the directory start with "=" and end in ".new". A
+ * name with "=" can never be a variable, so a leftover from a crash between
+ * write and rename is never imported as one; import skips them silently.
+ */
+const TEMP_PREFIX = "=";
+const TEMP_SUFFIX = ".new";
+
+/** Options of {@link importEnvDir}. */
+export interface ImportEnvDirOptions {
+  /** Where to read; {@link DEFAULT_ENV_PATHS} if not given. */
+  paths?: EnvPaths;
+  /** Empty the environment first (keeping `keep`), so deleted files unset their variables. */
+  clear: boolean;
+  /** Let a file's value replace a variable already set. */
+  override: boolean;
+  /** Variables `clear` keeps; see `MergeEnvOptions.keep` in env.ts. */
+  keep?: ReadonlySet<string>;
+  /** Reports a problem; a file with a problem is skipped. */
+  warn: (msg: string) => void;
+}
+
+/**
+ * Imports the directory into Deno.env, phusion's import_envvars(). A missing
+ * directory imports nothing. Files are read in byte order; non-regular files
+ * and files {@link decodeEnvFile} refuses are skipped with a warning. All files
+ * are read before the environment changes.
+ *
+ * main calls it with clear=false, override=false at start (the environment
+ * given to the container wins) and with clear=true, override=true after each
+ * startup script (the directory is then the truth).
+ */
+export function importEnvDir(options: ImportEnvDirOptions): void {
+  const { dir } = options.paths ?? DEFAULT_ENV_PATHS;
+  const { warn } = options;
+  const fromDir = readEnvDir(dir, warn);
+  if (fromDir === undefined) return;
+  const target = mergeEnv(Deno.env.toObject(), fromDir, options);
+  applyEnv(target, (name) => join(dir, name), warn);
+}
+
+/** Reads every variable of `dir`; undefined if there is no directory to read. */
+function readEnvDir(
+  dir: string,
+  warn: (msg: string) => void,
+): Map<string, string> | undefined {
+  let names: string[];
+  try {
+    names = [...Deno.readDirSync(dir)].map((entry) => entry.name);
+  } catch (e) {
+    // No directory, as phusion: my_init may run outside baseimage (phusion #195).
+    if (
+      e instanceof Deno.errors.NotFound ||
+      e instanceof Deno.errors.NotADirectory
+    ) {
+      return undefined;
+    }
+    warn(`Unable to read ${dir}: ${messageOf(e)}`);
+    return undefined;
+  }
+  names.sort(compareByBytes);
+  const fromDir = new Map<string, string>();
+  for (const name of names) {
+    if (name.startsWith(TEMP_PREFIX) && name.endsWith(TEMP_SUFFIX)) continue;
+    const path = join(dir, name);
+    const value = readEnvFile(name, path);
+    if (value.ok) fromDir.set(name, value.value);
+    else warn(`Ignoring ${path}: ${value.reason}`);
+  }
+  return fromDir;
+}
+
+/** Reads and decodes one file, refusing what is not a regular file. */
+function readEnvFile(name: string, path: string): EnvFileVerdict {
+  let bytes: Uint8Array;
+  try {
+    // stat follows symlinks, as phusion's open() does. Opening a FIFO would
+    // block PID 1 for good, and reading a huge file would exhaust memory.
+    const info = Deno.statSync(path);
+    if (!info.isFile) return { ok: false, reason: "it is not a regular file" };
+    const tooBig = envFileSizeProblem(info.size);
+    if (tooBig !== undefined) return { ok: false, reason: tooBig };
+    bytes = Deno.readFileSync(path);
+  } catch (e) {
+    return { ok: false, reason: `unable to read it: ${messageOf(e)}` };
+  }
+  return decodeEnvFile(name, bytes);
+}
+
+/** Makes Deno.env equal `target`, warning about each variable it cannot set. */
+function applyEnv(
+  target: ReadonlyMap<string, string>,
+  pathOf: (name: string) => string,
+  warn: (msg: string) => void,
+): void {
+  const current = Deno.env.toObject();
+  for (const name of Object.keys(current)) {
+    if (target.has(name)) continue;
+    try {
+      Deno.env.delete(name);
+    } catch (e) {
+      warn(`Unable to unset ${name}: ${messageOf(e)}`);
+    }
+  }
+  for (const [name, value] of target) {
+    if (Object.hasOwn(current, name) && current[name] === value) continue;
+    try {
+      Deno.env.set(name, value);
+    } catch (e) {
+      warn(
+        `Ignoring ${pathOf(name)}: unable to set the variable: ${messageOf(e)}`,
+      );
+    }
+  }
+}
+
+/** Options of {@link exportEnv}. */
+export interface ExportEnvOptions {
+  /** Where to write; {@link DEFAULT_ENV_PATHS} if not given. */
+  paths?: EnvPaths;
+  /** Reports a problem; the export carries on. */
+  warn: (msg: string) => void;
+  /** Group given read access to the dumps; {@link DOCKER_ENV_GID} if not given. */
+  gid?: number;
+  /**
+   * Write one file per variable too (default true). Phusion's
+   * export_envvars(to_dir=False) after a startup script writes only the
+   * dumps, the directory having just been imported.
+   */
+  toDir?: boolean;
+}
+
+/**
+ * Exports Deno.env, phusion's export_envvars(): every variable but
+ * `NEVER_EXPORTED` to `dir/NAME` (see `encodeEnvFile()` in env.ts), and the
+ * shell and JSON dumps. Each file is written as a temporary and renamed, so a
+ * reader sees the old or the new file, never half of one. The directory is
+ * created (0700) if someone deleted it; the dumps get mode 0640 and group
+ * `gid`. A failed chown (my_init not root, `docker run --user`) is reported
+ * once per call. Files of variables that no longer exist are left in place,
+ * as phusion does: the directory is also the user's input.
+ */
+export function exportEnv(options: ExportEnvOptions): void {
+  const paths = options.paths ?? DEFAULT_ENV_PATHS;
+  const gid = options.gid ?? DOCKER_ENV_GID;
+  const { warn } = options;
+  const env = Deno.env.toObject();
+  if (options.toDir ?? true) writeEnvDir(paths.dir, env, warn);
+
+  for (const { name, reason } of shellDumpEntries(env).omitted) {
+    warn(`Leaving ${name} out of ${paths.shellDump}: ${reason}`);
+  }
+  let chownWarned = false;
+  const chownFailed = (path: string, e: unknown) => {
+    if (chownWarned) return;
+    chownWarned = true;
+    warn(`Unable to give ${path} to group ${gid}: ${messageOf(e)}`);
+  };
+  const dumps: [string, string][] = [
+    [paths.shellDump, renderShellDump(env)],
+    [paths.jsonDump, renderJsonDump(env)],
+  ];
+  for (const [path, text] of dumps) {
+    try {
+      writeAtomically(path, text, {
+        temp: `${path}.new`,
+        mode: 0o640,
+        gid,
+        chownFailed,
+      });
+    } catch (e) {
+      warn(`Unable to write ${path}: ${messageOf(e)}`);
+    }
+  }
+}
+
+/** Writes one file per exported variable into `dir`, creating `dir` if needed. */
+function writeEnvDir(
+  dir: string,
+  env: Readonly<Record<string, string>>,
+  warn: (msg: string) => void,
+): void {
+  if (!ensureDir(dir, warn)) return;
+  const extra = TEMP_PREFIX.length + TEMP_SUFFIX.length;
+  for (const [name, value] of exportedEntries(env)) {
+    const problem = envFileNameProblem(name, extra);
+    if (problem !== undefined) {
+      warn(`Not writing ${name} to ${dir}: ${problem}`);
+      continue;
+    }
+    const path = join(dir, name);
+    try {
+      writeAtomically(path, encodeEnvFile(value), {
+        temp: join(dir, TEMP_PREFIX + name + TEMP_SUFFIX),
+        mode: 0o600,
+      });
+    } catch (e) {
+      warn(`Unable to write ${path}: ${messageOf(e)}`);
+    }
+  }
+}
+
+/** Creates `dir` with mode 0700 if it is missing; false if it cannot be used. */
+function ensureDir(dir: string, warn: (msg: string) => void): boolean {
+  try {
+    if (Deno.statSync(dir).isDirectory) return true;
+    warn(`Unable to write ${dir}: it is not a directory`);
+    return false;
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) {
+      warn(`Unable to write ${dir}: ${messageOf(e)}`);
+      return false;
+    }
+  }
+  try {
+    Deno.mkdirSync(dir, { mode: 0o700 });
+    // The umask may have taken bits away; 0700 keeps secrets from other users.
+    Deno.chmodSync(dir, 0o700);
+    return true;
+  } catch (e) {
+    warn(`Unable to create ${dir}: ${messageOf(e)}`);
+    return false;
+  }
+}
+
+/** How {@link writeAtomically} writes a file. */
+interface WriteOptions {
+  /** The temporary file, in the same directory so that rename() is atomic. */
+  temp: string;
+  /** Permission bits, set whatever the umask or a leftover temporary had. */
+  mode: number;
+  /** Group to give the file, if any. */
+  gid?: number;
+  /** Called if giving the group fails; the file is still put in place. */
+  chownFailed?: (path: string, e: unknown) => void;
+}
+
+/**
+ * Writes `text` to a temporary file, sets its mode (and group), then renames
+ * it over `path`. Throws if writing or renaming fails, leaving no temporary.
+ */
+function writeAtomically(
+  path: string,
+  text: string,
+  options: WriteOptions,
+): void {
+  const { temp, mode, gid, chownFailed } = options;
+  try {
+    Deno.writeFileSync(temp, new TextEncoder().encode(text), { mode });
+    // `mode` applies only to a new file, minus the umask.
+    Deno.chmodSync(temp, mode);
+    if (gid !== undefined) {
+      try {
+        Deno.chownSync(temp, null, gid);
+      } catch (e) {
+        chownFailed?.(path, e);
+      }
+    }
+    Deno.renameSync(temp, path);
+  } catch (e) {
+    try {
+      Deno.removeSync(temp);
+    } catch {
+      // Nothing was left behind, or it cannot be removed either.
+    }
+    throw e;
+  }
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

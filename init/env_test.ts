@@ -1,0 +1,446 @@
+import assert from "node:assert/strict";
+import {
+  compareByBytes,
+  decodeEnvFile,
+  encodeEnvFile,
+  envFileNameProblem,
+  envFileSizeProblem,
+  MAX_ARG_STRLEN,
+  mergeEnv,
+  NEVER_EXPORTED,
+  renderJsonDump,
+  renderShellDump,
+  sanitizeShellName,
+  shellDumpEntries,
+  shellQuote,
+} from "./env.ts";
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+Deno.test("NEVER_EXPORTED lists the variables phusion never exports", () => {
+  assert.deepEqual([...NEVER_EXPORTED].sort(), [
+    "GID",
+    "GROUP",
+    "HOME",
+    "SHELL",
+    "UID",
+    "USER",
+  ]);
+});
+
+Deno.test("decodeEnvFile() strips exactly one trailing newline", () => {
+  assert.deepEqual(decodeEnvFile("A", bytes("value\n")), {
+    ok: true,
+    value: "value",
+  });
+  assert.deepEqual(decodeEnvFile("A", bytes("value\n\n")), {
+    ok: true,
+    value: "value\n",
+  });
+  assert.deepEqual(decodeEnvFile("A", bytes("value")), {
+    ok: true,
+    value: "value",
+  });
+  assert.deepEqual(decodeEnvFile("A", bytes("\n")), { ok: true, value: "" });
+  assert.deepEqual(decodeEnvFile("A", bytes("")), { ok: true, value: "" });
+  assert.deepEqual(decodeEnvFile("A", bytes("a\nb\r\n")), {
+    ok: true,
+    value: "a\nb\r",
+  });
+});
+
+Deno.test("decodeEnvFile() keeps a byte order mark and non-ASCII text", () => {
+  assert.deepEqual(decodeEnvFile("A", bytes("\uFEFFé😀")), {
+    ok: true,
+    value: "\uFEFFé😀",
+  });
+});
+
+Deno.test("decodeEnvFile() accepts names with dots and dashes", () => {
+  assert.deepEqual(decodeEnvFile("a.b", bytes("1")), { ok: true, value: "1" });
+  assert.deepEqual(decodeEnvFile("x-y", bytes("2")), { ok: true, value: "2" });
+});
+
+Deno.test("decodeEnvFile() rejects names no environment can hold", () => {
+  assert.deepEqual(decodeEnvFile("A=B", bytes("v")), {
+    ok: false,
+    reason: 'the name contains "="',
+  });
+  assert.deepEqual(decodeEnvFile("", bytes("v")), {
+    ok: false,
+    reason: "the name is empty",
+  });
+  assert.deepEqual(decodeEnvFile("A\0B", bytes("v")), {
+    ok: false,
+    reason: "the name contains a NUL byte",
+  });
+});
+
+Deno.test("decodeEnvFile() rejects a NUL byte in the value", () => {
+  assert.deepEqual(decodeEnvFile("A", bytes("a\0b")), {
+    ok: false,
+    reason: "the value contains a NUL byte",
+  });
+});
+
+Deno.test("decodeEnvFile() rejects bytes that are not UTF-8", () => {
+  for (const bad of [[0xff], [0x61, 0xc3], [0xed, 0xa0, 0x80], [0xc0, 0xaf]]) {
+    assert.deepEqual(decodeEnvFile("A", new Uint8Array(bad)), {
+      ok: false,
+      reason: "the value is not valid UTF-8",
+    });
+  }
+});
+
+Deno.test("decodeEnvFile() rejects a variable over MAX_ARG_STRLEN", () => {
+  // "A=" + value + NUL must fit in 131072 bytes: the largest value is 131069.
+  const largest = "x".repeat(MAX_ARG_STRLEN - 3);
+  assert.deepEqual(decodeEnvFile("A", bytes(largest)), {
+    ok: true,
+    value: largest,
+  });
+  // The stripped newline does not count.
+  assert.deepEqual(decodeEnvFile("A", bytes(largest + "\n")), {
+    ok: true,
+    value: largest,
+  });
+  assert.deepEqual(decodeEnvFile("A", bytes(largest + "x")), {
+    ok: false,
+    reason:
+      "the variable needs 131073 bytes, over the kernel's limit of 131072 " +
+      "(MAX_ARG_STRLEN): every program started with it would fail with E2BIG",
+  });
+  // Counted in bytes, not characters.
+  assert.equal(decodeEnvFile("A", bytes("é".repeat(70000))).ok, false);
+  assert.equal(decodeEnvFile("A", bytes("x".repeat(10_000_000))).ok, false);
+});
+
+Deno.test("envFileSizeProblem() refuses only files too big for any variable", () => {
+  // Smaller files are read: whether their variable fits depends on the name
+  // and the newline, which decodeEnvFile() decides exactly.
+  assert.equal(envFileSizeProblem(0), undefined);
+  assert.equal(envFileSizeProblem(MAX_ARG_STRLEN + 1), undefined);
+  assert.equal(
+    envFileSizeProblem(MAX_ARG_STRLEN + 2),
+    "the file is 131074 bytes, over the kernel's limit of 131072 for a variable " +
+      "(MAX_ARG_STRLEN): every program started with it would fail with E2BIG",
+  );
+});
+
+Deno.test("encodeEnvFile() writes the value as is unless it ends in a newline", () => {
+  assert.equal(encodeEnvFile("plain"), "plain");
+  assert.equal(encodeEnvFile(""), "");
+  assert.equal(encodeEnvFile("a\nb"), "a\nb");
+  assert.equal(encodeEnvFile("one\n"), "one\n\n");
+  assert.equal(encodeEnvFile("\n"), "\n\n");
+});
+
+Deno.test("decodeEnvFile() gives back every value encodeEnvFile() wrote", () => {
+  const rand = prng(49);
+  const values = ["", "\n", "\n\n", "a\n", "a\n\n", "\na", "a\r\n"];
+  for (let i = 0; i < 500; i++) values.push(randomValue(rand));
+  for (const value of values) {
+    const verdict = decodeEnvFile("A", bytes(encodeEnvFile(value)));
+    assert.deepEqual(verdict, { ok: true, value }, JSON.stringify(value));
+  }
+});
+
+Deno.test("sanitizeShellName() replaces every character outside [A-Za-z0-9_]", () => {
+  assert.equal(sanitizeShellName("PATH"), "PATH");
+  assert.equal(sanitizeShellName("a.b"), "a_b");
+  assert.equal(sanitizeShellName("x-y"), "x_y");
+  assert.equal(sanitizeShellName("my var!"), "my_var_");
+  assert.equal(sanitizeShellName("é"), "_");
+  assert.equal(sanitizeShellName("😀x"), "_x");
+  assert.equal(sanitizeShellName("_9"), "_9");
+});
+
+Deno.test("shellQuote() single-quotes and escapes single quotes", () => {
+  assert.equal(shellQuote(""), "''");
+  assert.equal(shellQuote("abc"), "'abc'");
+  assert.equal(shellQuote("it's"), `'it'\\''s'`);
+  assert.equal(shellQuote("$HOME `x` \\n"), "'$HOME `x` \\n'");
+});
+
+Deno.test("renderShellDump() exports sorted sanitised names and skips NEVER_EXPORTED", () => {
+  const env = {
+    PATH: "/bin",
+    HOME: "/root",
+    USER: "root",
+    GROUP: "root",
+    UID: "0",
+    GID: "0",
+    SHELL: "/bin/sh",
+    "a.b": "dot",
+    Z: "it's",
+  };
+  assert.equal(
+    renderShellDump(env),
+    "export PATH='/bin'\nexport Z='it'\\''s'\nexport a_b='dot'\n",
+  );
+  assert.equal(renderShellDump({}), "");
+});
+
+Deno.test("shellDumpEntries() leaves out names that would break sourcing", () => {
+  const { entries, omitted } = shellDumpEntries({
+    "1X": "a",
+    PPID: "b",
+    SHELLOPTS: "c",
+    "a.b": "d",
+    a_b: "e",
+    "c-d": "f",
+    "c.d": "g",
+    OK: "h",
+  });
+  assert.deepEqual(entries.map((e) => [e.name, e.shellName, e.value]), [
+    ["OK", "OK", "h"],
+    ["a_b", "a_b", "e"],
+    ["c-d", "c_d", "f"],
+  ]);
+  assert.deepEqual(omitted, [
+    { name: "1X", reason: "a shell variable name cannot start with a digit" },
+    { name: "PPID", reason: 'bash holds "PPID" read-only' },
+    { name: "SHELLOPTS", reason: 'bash holds "SHELLOPTS" read-only' },
+    { name: "a.b", reason: 'its shell name "a_b" is taken by "a_b"' },
+    { name: "c.d", reason: 'its shell name "c_d" is taken by "c-d"' },
+  ]);
+});
+
+Deno.test("renderJsonDump() round-trips and skips NEVER_EXPORTED", () => {
+  const env = {
+    PATH: "/bin",
+    HOME: "/root",
+    SHELL: "/bin/sh",
+    "a.b": 'line\nbreak "quoted" \\ é 😀 \u0001',
+    ["__proto__"]: "x",
+  };
+  const json = renderJsonDump(env);
+  const parsed = JSON.parse(json);
+  assert.deepEqual(Object.keys(parsed), ["PATH", "__proto__", "a.b"]);
+  assert.equal(parsed.PATH, "/bin");
+  assert.equal(parsed["a.b"], env["a.b"]);
+  assert.equal(Object.hasOwn(parsed, "HOME"), false);
+  assert.equal(Object.hasOwn(parsed, "SHELL"), false);
+  assert.equal(renderJsonDump({}), "{}");
+});
+
+Deno.test("compareByBytes() orders by code point, as UTF-8 bytes sort", () => {
+  const names = ["b", "\uFFFF", "😀", "B", "a", "ab", "_"];
+  assert.deepEqual(names.sort(compareByBytes), [
+    "B",
+    "_",
+    "a",
+    "ab",
+    "b",
+    "\uFFFF",
+    "😀",
+  ]);
+});
+
+Deno.test("mergeEnv() without clear or override keeps the given environment", () => {
+  const merged = mergeEnv(
+    { A: "env", B: "env" },
+    new Map([["B", "dir"], ["C", "dir"]]),
+    { clear: false, override: false },
+  );
+  assert.deepEqual(Object.fromEntries(merged), {
+    A: "env",
+    B: "env",
+    C: "dir",
+  });
+});
+
+Deno.test("mergeEnv() with override lets the directory win", () => {
+  const merged = mergeEnv(
+    { A: "env", B: "env" },
+    new Map([["B", "dir"]]),
+    { clear: false, override: true },
+  );
+  assert.deepEqual(Object.fromEntries(merged), { A: "env", B: "dir" });
+});
+
+Deno.test("mergeEnv() with clear drops variables without a file but keeps NEVER_EXPORTED", () => {
+  const merged = mergeEnv(
+    { A: "env", B: "env", HOME: "/root", USER: "root" },
+    new Map([["B", "dir"], ["HOME", "/home/x"]]),
+    { clear: true, override: true },
+  );
+  assert.deepEqual(Object.fromEntries(merged), {
+    B: "dir",
+    HOME: "/home/x",
+    USER: "root",
+  });
+});
+
+Deno.test("mergeEnv() with clear and an empty keep clears everything, as phusion", () => {
+  const merged = mergeEnv(
+    { A: "env", HOME: "/root" },
+    new Map([["B", "dir"]]),
+    { clear: true, override: false, keep: new Set() },
+  );
+  assert.deepEqual(Object.fromEntries(merged), { B: "dir" });
+});
+
+Deno.test("envFileNameProblem() refuses names that are not file names", () => {
+  assert.equal(envFileNameProblem("a.b"), undefined);
+  assert.equal(envFileNameProblem("."), '"." is not a usable file name');
+  assert.equal(envFileNameProblem(".."), '".." is not a usable file name');
+  assert.equal(envFileNameProblem("a/b"), 'a file name cannot contain "/"');
+  assert.equal(envFileNameProblem("x".repeat(255)), undefined);
+  assert.equal(
+    envFileNameProblem("x".repeat(251), 5),
+    "the name is too long for a file name",
+  );
+});
+
+// --- The shell dump round trip, under the shells that source it. ---
+
+/** mulberry32: small, seeded, so a failure names the case that reproduces it. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const NASTY = [
+  ..."'\"\\$`\n\r\t !*?[]{}~#&;|<>()%=-.,:@^\u0001\u007f\u00a0\u2028",
+];
+
+/** A random valid string without NUL: quotes, control characters, any plane. */
+function randomValue(rand: () => number): string {
+  const length = Math.floor(rand() * 24);
+  let s = "";
+  for (let i = 0; i < length; i++) {
+    const kind = rand();
+    let cp: number;
+    if (kind < 0.35) {
+      cp = NASTY[Math.floor(rand() * NASTY.length)].codePointAt(0)!;
+    } else if (kind < 0.55) cp = 1 + Math.floor(rand() * 31); // C0 controls but NUL
+    else if (kind < 0.75) cp = 0x20 + Math.floor(rand() * 0x60);
+    else if (kind < 0.85) cp = 0x80 + Math.floor(rand() * 0x780);
+    else if (kind < 0.95) {
+      do cp = 0x800 + Math.floor(rand() * 0xf800); while (
+        cp >= 0xd800 && cp <= 0xdfff
+      );
+    } else cp = 0x10000 + Math.floor(rand() * 0x100000);
+    s += String.fromCodePoint(cp);
+  }
+  return s;
+}
+
+async function sourceAndPrint(
+  shell: string,
+  dump: string,
+  names: string[],
+): Promise<string[]> {
+  const file = await Deno.makeTempFile({ suffix: ".sh" });
+  try {
+    await Deno.writeFile(file, new TextEncoder().encode(dump));
+    // printf's %s with a NUL after each value: values cannot hold NUL, and a
+    // command substitution would eat trailing newlines.
+    const script = `. '${file}' || exit 99\nprintf '%s\\000' ${
+      names.map((n) => `"$${n}"`).join(" ")
+    }\n`;
+    const out = await new Deno.Command(shell, {
+      args: ["-c", script],
+      clearEnv: true,
+      env: { PATH: "/usr/bin:/bin" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(
+      out.code,
+      0,
+      `${shell}: ${new TextDecoder().decode(out.stderr)}`,
+    );
+    assert.equal(
+      new TextDecoder().decode(out.stderr),
+      "",
+      `${shell} wrote to stderr`,
+    );
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(out.stdout);
+    const values = text.split("\0");
+    assert.equal(values.pop(), "");
+    return values;
+  } finally {
+    await Deno.remove(file);
+  }
+}
+
+const SHELLS = ["bash", "dash"];
+
+Deno.test("renderShellDump() round-trips random values under bash and dash", async () => {
+  // Three seeds of 300 values: six shell runs in all.
+  for (const seed of [20261123, 49, 8377]) {
+    const rand = prng(seed);
+    const env: Record<string, string> = {};
+    const names: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      names.push(`V${i}`);
+      env[`V${i}`] = randomValue(rand);
+    }
+    const dump = renderShellDump(env);
+    for (const shell of SHELLS) {
+      const values = await sourceAndPrint(shell, dump, names);
+      assert.equal(values.length, names.length, shell);
+      for (let i = 0; i < names.length; i++) {
+        assert.equal(
+          values[i],
+          env[names[i]],
+          `${shell}, seed ${seed}, case ${names[i]}: ${
+            JSON.stringify(env[names[i]])
+          }`,
+        );
+      }
+    }
+  }
+});
+
+Deno.test("renderShellDump() output is sourceable with awkward names under bash, bash --posix and dash", async () => {
+  const env = {
+    "a.b": "dot",
+    "x-y": "dash's",
+    a_b: "real",
+    "1X": "digit",
+    PPID: "1",
+    SHELLOPTS: "x",
+    HOME: "/nowhere",
+    LAST: "",
+  };
+  for (const shell of [...SHELLS, "bash --posix"]) {
+    const [cmd, ...flags] = shell.split(" ");
+    const file = await Deno.makeTempFile({ suffix: ".sh" });
+    try {
+      await Deno.writeFile(
+        file,
+        new TextEncoder().encode(renderShellDump(env)),
+      );
+      const out = await new Deno.Command(cmd, {
+        args: [
+          ...flags,
+          "-c",
+          `set -e; . '${file}'; printf '%s|' "$a_b" "$x_y" "\${LAST-unset}" "\${HOME-unset}"`,
+        ],
+        clearEnv: true,
+        env: { PATH: "/usr/bin:/bin" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 0, `${shell}: ${stderr}`);
+      assert.equal(stderr, "", shell);
+      assert.equal(
+        new TextDecoder().decode(out.stdout),
+        "real|dash's||unset|",
+        shell,
+      );
+    } finally {
+      await Deno.remove(file);
+    }
+  }
+});

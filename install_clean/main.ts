@@ -1,0 +1,82 @@
+/**
+ * install_clean: installs Debian packages and leaves no apt lists or
+ * package cache in the image layer.
+ *
+ *     install_clean [--install-recommends] [APT-OPTION...] PACKAGE...
+ *
+ * Runs apt-get update, apt-get install -y --no-install-recommends,
+ * apt-get autoremove -y and apt-get clean, with DEBIAN_FRONTEND=
+ * noninteractive and the caller's stdio, then empties /var/lib/apt/lists.
+ * The cleaning also runs after a failure (see plan.ts).
+ *
+ * Exit codes:
+ *   0        success, or --help
+ *   1        usage error (no package, option without its value); the lists
+ *            could not be emptied
+ *   126/127  apt-get could not be executed / was not found
+ *   other    the status of the first apt-get that failed (128+N when it
+ *            was killed by signal N)
+ *
+ * @module
+ */
+
+import { restoreCallerEnv } from "../lib/runtime_env.ts";
+import { SpawnError, spawnFailureExitCode } from "../lib/spawn.ts";
+import { strerror } from "../lib/libc.ts";
+import { type Invocation, parseArgs, USAGE, usageErrorText } from "./cli.ts";
+import { executePlan, failureText, planInstall, type Step } from "./plan.ts";
+import { runCommand } from "./run_command.ts";
+import { clearLists } from "./clear_lists.ts";
+
+const encoder = new TextEncoder();
+
+function write(
+  stream: { writeSync(p: Uint8Array): number },
+  text: string,
+): void {
+  const bytes = encoder.encode(text);
+  let done = 0;
+  while (done < bytes.length) done += stream.writeSync(bytes.subarray(done));
+}
+
+function perform(step: Step, env: Record<string, string>): number {
+  if (step.kind === "clear-lists") {
+    const failures = clearLists(step.dir);
+    for (const f of failures) {
+      write(Deno.stderr, `install_clean: warning: ${f}\n`);
+    }
+    return failures.length === 0 ? 0 : 1;
+  }
+  let status;
+  try {
+    status = runCommand(step.argv, env);
+  } catch (e) {
+    if (!(e instanceof SpawnError)) throw e;
+    write(
+      Deno.stderr,
+      `install_clean: warning: unable to run "${step.argv[0]}": ${
+        strerror(e.code)
+      }\n`,
+    );
+    return spawnFailureExitCode(e.code);
+  }
+  if (status !== 0) write(Deno.stderr, failureText(step, status));
+  return status;
+}
+
+function main(invocation: Invocation): never {
+  if (invocation.kind === "help") {
+    write(Deno.stdout, USAGE);
+    Deno.exit(0);
+  }
+  if (invocation.kind === "usage-error") {
+    write(Deno.stderr, usageErrorText(invocation.message));
+    Deno.exit(1);
+  }
+  const plan = planInstall(invocation);
+  const env = { ...Deno.env.toObject(), ...plan.env };
+  Deno.exit(executePlan(plan.steps, (step) => perform(step, env)));
+}
+
+restoreCallerEnv();
+main(parseArgs(Deno.args));

@@ -1,0 +1,104 @@
+/**
+ * The apt-get commands install_clean runs, and what happens after a failure,
+ * decided without side effects.
+ *
+ * @module
+ */
+
+/** The directory apt-get update fills and install_clean empties. */
+export const LISTS_DIR = "/var/lib/apt/lists";
+
+/** One step of the plan. */
+export type Step =
+  | {
+    readonly kind: "run";
+    /** The command; argv[0] is searched in PATH. */
+    readonly argv: readonly string[];
+    /** Whether it runs even after an earlier step failed. */
+    readonly always: boolean;
+  }
+  | {
+    readonly kind: "clear-lists";
+    /** The lists directory. */
+    readonly dir: string;
+    readonly always: true;
+  };
+
+/** The whole plan: steps in order, and the variables every child gets. */
+export interface Plan {
+  /** Set in each child's environment, over the caller's values. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly steps: readonly Step[];
+}
+
+/** What to install; see `parseArgs()` in cli.ts. */
+export interface Request {
+  /** Whether to install recommended packages too. */
+  readonly recommends: boolean;
+  /** apt-get install's own arguments: options and packages, in order. */
+  readonly aptArgs: readonly string[];
+}
+
+/**
+ * The steps for `request`. phusion's install_clean chained everything with
+ * `&&`, so a failed install left the lists in the image layer; clean and
+ * the emptying of the lists here run regardless. autoremove does not run
+ * after a failure: with a half-installed package it would act on a broken
+ * dependency state.
+ */
+export function planInstall(request: Request): Plan {
+  const install = ["apt-get", "install", "-y"];
+  if (!request.recommends) install.push("--no-install-recommends");
+  return {
+    // No debconf questions: a Dockerfile build has no one to answer them.
+    env: { DEBIAN_FRONTEND: "noninteractive" },
+    steps: [
+      { kind: "run", argv: ["apt-get", "update"], always: false },
+      { kind: "run", argv: [...install, ...request.aptArgs], always: false },
+      { kind: "run", argv: ["apt-get", "autoremove", "-y"], always: false },
+      { kind: "run", argv: ["apt-get", "clean"], always: true },
+      { kind: "clear-lists", dir: LISTS_DIR, always: true },
+    ],
+  };
+}
+
+/**
+ * Runs `steps` through `perform` (which returns an exit status) and returns
+ * the status of the first step that failed, or 0. Steps not marked
+ * `always` are skipped once a step has failed.
+ */
+export function executePlan(
+  steps: readonly Step[],
+  perform: (step: Step) => number,
+): number {
+  let status = 0;
+  for (const step of steps) {
+    if (status !== 0 && !step.always) continue;
+    const code = perform(step);
+    if (status === 0) status = code;
+  }
+  return status;
+}
+
+/** What to do with an entry of the lists directory. */
+export type ListsEntryAction = "keep" | "empty" | "remove";
+
+/**
+ * `lock` stays: apt-get takes it with fcntl and recreates it anyway, and
+ * removing a lock file another apt may hold would break the lock. `partial`
+ * stays as an empty directory, as apt-get clean leaves archives/partial.
+ * Everything else (the index files, auxfiles/) goes.
+ */
+export function listsEntryAction(name: string): ListsEntryAction {
+  if (name === "lock") return "keep";
+  if (name === "partial") return "empty";
+  return "remove";
+}
+
+/** The warning for a step that failed with `status`. */
+export function failureText(step: Step, status: number): string {
+  const what = step.kind === "run"
+    ? step.argv.slice(0, 2).join(" ")
+    : `emptying ${step.dir}`;
+  return `install_clean: warning: ${what} failed with status ${status}\n`;
+}

@@ -1,0 +1,45 @@
+/**
+ * C string and `char *const[]` helpers for the FFI calls in `libc.ts`.
+ *
+ * @module
+ */
+
+const encoder = new TextEncoder();
+
+/** Encodes `s` as a NUL-terminated UTF-8 buffer. Throws on an embedded NUL. */
+export function cstr(s: string): Uint8Array<ArrayBuffer> {
+  if (s.includes("\0")) {
+    throw new TypeError(`String contains a NUL byte: ${JSON.stringify(s)}`);
+  }
+  const bytes = encoder.encode(s);
+  const out = new Uint8Array(bytes.length + 1);
+  out.set(bytes);
+  return out;
+}
+
+/**
+ * A NULL-terminated array of C strings (`char *const argv[]`). The pointer
+ * array only points into `keep`; hold on to the whole value until the call
+ * that uses it has returned, or the garbage collector may free the strings.
+ */
+export interface CStringArray {
+  /** The pointer array to pass as `char *const[]`. */
+  readonly array: BigUint64Array<ArrayBuffer>;
+  /** The string buffers the pointers point into. */
+  readonly keep: Uint8Array[];
+}
+
+/** Builds a `char *const[]` from `items`. */
+export function cstrArray(items: readonly string[]): CStringArray {
+  const keep = items.map(cstr);
+  const array = new BigUint64Array(keep.length + 1);
+  keep.forEach((buf, i) => {
+    array[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf)));
+  });
+  return { array, keep };
+}
+
+/** Reads a C string at `p`, or returns undefined for NULL. */
+export function readCString(p: Deno.PointerValue): string | undefined {
+  return p === null ? undefined : Deno.UnsafePointerView.getCString(p);
+}

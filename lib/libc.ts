@@ -1,0 +1,303 @@
+/**
+ * Every libc function the tools call, in one table, each with its C prototype.
+ *
+ * Why FFI at all: PID 1 must own the only `waitpid(-1)` (Deno.Command keeps a
+ * waiter of its own and would lose statuses to ours), must spawn children with
+ * default signal dispositions (the runtime ignores SIGPIPE and children would
+ * inherit that), and setuser must `execvp` in place so runit keeps supervising
+ * the same PID. Deno has no API for any of these.
+ *
+ * Layouts are glibc on x86_64/aarch64 (LP64); `libc_test.ts` checks the struct
+ * sizes and offsets below against a C compiler where one is installed.
+ *
+ * @module
+ */
+
+/** The symbol table, in the style of denodrivers/sqlite3's ffi.ts. */
+export const SYMBOLS = {
+  // int *__errno_location(void);
+  __errno_location: { parameters: [], result: "pointer" },
+  // char *strerror(int errnum);
+  strerror: { parameters: ["i32"], result: "pointer" },
+
+  // pid_t getpid(void);
+  getpid: { parameters: [], result: "i32" },
+  // pid_t getpgrp(void);
+  getpgrp: { parameters: [], result: "i32" },
+  // int setpgid(pid_t pid, pid_t pgid);
+  setpgid: { parameters: ["i32", "i32"], result: "i32" },
+  // pid_t setsid(void);
+  setsid: { parameters: [], result: "i32" },
+  // int tcsetpgrp(int fd, pid_t pgrp);
+  tcsetpgrp: { parameters: ["i32", "i32"], result: "i32" },
+  // pid_t tcgetpgrp(int fd);
+  tcgetpgrp: { parameters: ["i32"], result: "i32" },
+  // int isatty(int fd);
+  isatty: { parameters: ["i32"], result: "i32" },
+  // int prctl(int option, unsigned long arg2, unsigned long arg3,
+  //           unsigned long arg4, unsigned long arg5);
+  prctl: {
+    parameters: ["i32", "u64", "u64", "u64", "u64"],
+    result: "i32",
+  },
+
+  // int posix_spawnp(pid_t *pid, const char *file,
+  //                  const posix_spawn_file_actions_t *file_actions,
+  //                  const posix_spawnattr_t *attrp,
+  //                  char *const argv[], char *const envp[]);
+  posix_spawnp: {
+    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
+  // int posix_spawnattr_init(posix_spawnattr_t *attr);
+  posix_spawnattr_init: { parameters: ["buffer"], result: "i32" },
+  // int posix_spawnattr_destroy(posix_spawnattr_t *attr);
+  posix_spawnattr_destroy: { parameters: ["buffer"], result: "i32" },
+  // int posix_spawnattr_setflags(posix_spawnattr_t *attr, short flags);
+  posix_spawnattr_setflags: { parameters: ["buffer", "i16"], result: "i32" },
+  // int posix_spawnattr_setsigmask(posix_spawnattr_t *attr,
+  //                                const sigset_t *sigmask);
+  posix_spawnattr_setsigmask: {
+    parameters: ["buffer", "buffer"],
+    result: "i32",
+  },
+  // int posix_spawnattr_setsigdefault(posix_spawnattr_t *attr,
+  //                                   const sigset_t *sigdefault);
+  posix_spawnattr_setsigdefault: {
+    parameters: ["buffer", "buffer"],
+    result: "i32",
+  },
+  // int posix_spawnattr_setpgroup(posix_spawnattr_t *attr, pid_t pgroup);
+  posix_spawnattr_setpgroup: { parameters: ["buffer", "i32"], result: "i32" },
+  // int posix_spawn_file_actions_init(posix_spawn_file_actions_t *fa);
+  posix_spawn_file_actions_init: { parameters: ["buffer"], result: "i32" },
+  // int posix_spawn_file_actions_destroy(posix_spawn_file_actions_t *fa);
+  posix_spawn_file_actions_destroy: { parameters: ["buffer"], result: "i32" },
+  // int posix_spawn_file_actions_adddup2(posix_spawn_file_actions_t *fa,
+  //                                      int fildes, int newfildes);
+  posix_spawn_file_actions_adddup2: {
+    parameters: ["buffer", "i32", "i32"],
+    result: "i32",
+  },
+  // int posix_spawn_file_actions_addtcsetpgrp_np(posix_spawn_file_actions_t *fa,
+  //                                              int tcfd);
+  // glibc >= 2.35 (Debian 12, Ubuntu 24.04); optional so older libcs still load.
+  posix_spawn_file_actions_addtcsetpgrp_np: {
+    parameters: ["buffer", "i32"],
+    result: "i32",
+    optional: true,
+  },
+  // int sigemptyset(sigset_t *set);
+  sigemptyset: { parameters: ["buffer"], result: "i32" },
+  // int sigfillset(sigset_t *set);
+  sigfillset: { parameters: ["buffer"], result: "i32" },
+  // int sigdelset(sigset_t *set, int signum);
+  sigdelset: { parameters: ["buffer", "i32"], result: "i32" },
+  // int pthread_sigmask(int how, const sigset_t *set, sigset_t *oldset);
+  pthread_sigmask: {
+    parameters: ["i32", "buffer", "buffer"],
+    result: "i32",
+  },
+  // sighandler_t signal(int signum, sighandler_t handler);
+  signal: { parameters: ["i32", "pointer"], result: "pointer" },
+
+  // pid_t waitpid(pid_t pid, int *wstatus, int options);
+  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  // int kill(pid_t pid, int sig);
+  kill: { parameters: ["i32", "i32"], result: "i32" },
+
+  // int open(const char *pathname, int flags, mode_t mode);
+  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
+  // ssize_t write(int fd, const void *buf, size_t count);
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  // ssize_t read(int fd, void *buf, size_t count);
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  // int poll(struct pollfd *fds, nfds_t nfds, int timeout);
+  // Nonblocking: runs on a worker thread, so PID 1's event loop keeps
+  // turning (signals, reaping) while it waits.
+  poll: {
+    parameters: ["buffer", "u64", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
+  // int inotify_init1(int flags);
+  inotify_init1: { parameters: ["i32"], result: "i32" },
+  // int inotify_add_watch(int fd, const char *pathname, uint32_t mask);
+  inotify_add_watch: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  // int close(int fd);
+  close: { parameters: ["i32"], result: "i32" },
+
+  // struct passwd *getpwnam(const char *name);
+  getpwnam: { parameters: ["buffer"], result: "pointer" },
+  // struct passwd *getpwuid(uid_t uid);
+  getpwuid: { parameters: ["u32"], result: "pointer" },
+  // struct group *getgrnam(const char *name);
+  getgrnam: { parameters: ["buffer"], result: "pointer" },
+  // struct group *getgrgid(gid_t gid);
+  getgrgid: { parameters: ["u32"], result: "pointer" },
+  // int initgroups(const char *user, gid_t group);
+  initgroups: { parameters: ["buffer", "u32"], result: "i32" },
+  // int setgroups(size_t size, const gid_t *list);
+  setgroups: { parameters: ["usize", "buffer"], result: "i32" },
+  // int getgroups(int size, gid_t list[]);
+  getgroups: { parameters: ["i32", "buffer"], result: "i32" },
+  // int setgid(gid_t gid);
+  setgid: { parameters: ["u32"], result: "i32" },
+  // int setuid(uid_t uid);
+  setuid: { parameters: ["u32"], result: "i32" },
+  // uid_t getuid(void);  uid_t geteuid(void);
+  getuid: { parameters: [], result: "u32" },
+  geteuid: { parameters: [], result: "u32" },
+  // gid_t getgid(void);  gid_t getegid(void);
+  getgid: { parameters: [], result: "u32" },
+  getegid: { parameters: [], result: "u32" },
+
+  // int execvp(const char *file, char *const argv[]);
+  execvp: { parameters: ["buffer", "buffer"], result: "i32" },
+  // int execve(const char *path, char *const argv[], char *const envp[]);
+  execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
+
+  // int getgrouplist(const char *user, gid_t group, gid_t *groups,
+  //                  int *ngroups);
+  getgrouplist: {
+    parameters: ["buffer", "u32", "buffer", "buffer"],
+    result: "i32",
+  },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/** Constants of Linux/glibc used by the tools. */
+export const C = {
+  EPERM: 1,
+  ENOENT: 2,
+  ESRCH: 3,
+  EINTR: 4,
+  ENXIO: 6,
+  E2BIG: 7,
+  EACCES: 13,
+  ENOTDIR: 20,
+  EINVAL: 22,
+  ECHILD: 10,
+  ENOEXEC: 8,
+  ELOOP: 40,
+
+  WNOHANG: 1,
+
+  SIG_BLOCK: 0,
+  SIG_UNBLOCK: 1,
+  SIG_SETMASK: 2,
+
+  POSIX_SPAWN_SETPGROUP: 0x02,
+  POSIX_SPAWN_SETSIGDEF: 0x04,
+  POSIX_SPAWN_SETSIGMASK: 0x08,
+
+  PR_SET_CHILD_SUBREAPER: 36,
+  PR_SET_PDEATHSIG: 1,
+
+  O_WRONLY: 0o1,
+  O_NONBLOCK: 0o4000,
+  O_CLOEXEC: 0o2000000,
+
+  SIGPIPE: 13,
+
+  IN_NONBLOCK: 0o4000,
+  IN_CLOEXEC: 0o2000000,
+  IN_CREATE: 0x100,
+  IN_DELETE: 0x200,
+  IN_MOVED_TO: 0x80,
+  POLLIN: 0x1,
+} as const;
+
+/** Sizes and offsets of the glibc structures read or allocated here. */
+export const LAYOUT = {
+  /** sizeof(sigset_t) */
+  sigset: 128,
+  /** sizeof(posix_spawnattr_t) */
+  spawnattr: 336,
+  /** sizeof(posix_spawn_file_actions_t) */
+  fileActions: 80,
+  passwd: {
+    size: 48,
+    pw_name: 0,
+    pw_passwd: 8,
+    pw_uid: 16,
+    pw_gid: 20,
+    pw_gecos: 24,
+    pw_dir: 32,
+    pw_shell: 40,
+  },
+  group: { size: 32, gr_name: 0, gr_passwd: 8, gr_gid: 16, gr_mem: 24 },
+} as const;
+
+/** The loaded library type. */
+export type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+type SymbolName = keyof typeof SYMBOLS;
+
+const bound = new Map<string, unknown>();
+// The libraries stay open for the life of the process: closing one would
+// leave its bound function dangling.
+const opened: unknown[] = [];
+
+// Binding a symbol costs the runtime a compiled call stub; the whole table at
+// once cost setuser ~7 ms of start-up (it runs in every service start) while
+// each tool calls a handful. Each symbol is therefore bound on first use;
+// dlopen of the already loaded libc is only a reference count.
+function bind(name: SymbolName): unknown {
+  const lib = Deno.dlopen("libc.so.6", { [name]: SYMBOLS[name] });
+  opened.push(lib);
+  return lib.symbols[name];
+}
+
+const symbols = new Proxy({}, {
+  get(_target, name) {
+    if (typeof name !== "string" || !Object.hasOwn(SYMBOLS, name)) {
+      return undefined;
+    }
+    if (!bound.has(name)) {
+      // errno() right after a failed call must not be the first use of
+      // __errno_location: binding it then could clobber the errno it reads.
+      if (!bound.has("__errno_location")) {
+        bound.set("__errno_location", bind("__errno_location"));
+      }
+      bound.set(name, bind(name as SymbolName));
+    }
+    return bound.get(name);
+  },
+}) as Libc;
+
+/**
+ * Returns libc's symbols, each bound on first use.
+ *
+ * "libc.so.6" is the glibc soname on every Debian and Ubuntu release; the
+ * dynamic loader finds it without a path.
+ */
+export function libc(): Libc {
+  return symbols;
+}
+
+/**
+ * Reads errno. Call it right after the failing call, before any other FFI
+ * call or await: errno is per thread and the next call may overwrite it.
+ */
+export function errno(): number {
+  const p = libc().__errno_location();
+  return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32(0);
+}
+
+/** strerror(3) of `code`, e.g. "No such file or directory". */
+export function strerror(code: number): string {
+  const p = libc().strerror(code);
+  return p === null ? `errno ${code}` : Deno.UnsafePointerView.getCString(p);
+}
+
+/** An error carrying the errno of a failed libc call. */
+export class ErrnoError extends Error {
+  /** The errno value. */
+  readonly code: number;
+  /** Creates an error "what: strerror(code)". */
+  constructor(what: string, code: number) {
+    super(`${what}: ${strerror(code)}`);
+    this.name = "ErrnoError";
+    this.code = code;
+  }
+}

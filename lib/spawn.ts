@@ -1,0 +1,143 @@
+/**
+ * Starting children through posix_spawnp(3).
+ *
+ * Children start with an empty signal mask and every signal at its default
+ * disposition: the runtime ignores SIGPIPE and blocks nothing we want passed
+ * on, and an ignored disposition would survive exec (a `yes | head` in a
+ * service would then spin forever instead of dying of SIGPIPE).
+ *
+ * @module
+ */
+
+import { C, LAYOUT, libc } from "./libc.ts";
+import { cstr, cstrArray } from "./cstr.ts";
+
+/** How to start a child. */
+export interface SpawnOptions {
+  /** The child's whole environment; the caller's when omitted. */
+  env?: Record<string, string>;
+  /** Put the child in a process group of its own (pgid = its pid). */
+  newProcessGroup?: boolean;
+  /**
+   * With `newProcessGroup`: make the child's group the foreground group of
+   * this terminal fd before the child runs (job control for `-- bash -l`).
+   */
+  foregroundTty?: number;
+}
+
+/** A failed spawn, with the errno that posix_spawnp returned. */
+export class SpawnError extends Error {
+  /** The errno value (ENOENT, EACCES, ...). */
+  readonly code: number;
+  /** Creates the error for `file`. */
+  constructor(file: string, code: number, message: string) {
+    super(message);
+    this.name = "SpawnError";
+    this.code = code;
+    this.file = file;
+  }
+  /** The program that could not be started. */
+  readonly file: string;
+}
+
+function check(what: string, rc: number): void {
+  if (rc !== 0) throw new Error(`${what} failed with error ${rc}`);
+}
+
+/**
+ * Starts `argv[0]` (searched in PATH as execvp does) and returns its pid.
+ * Throws SpawnError when the program cannot be executed; glibc reports exec
+ * failures of posix_spawn synchronously, so ENOENT and EACCES arrive here.
+ */
+export function spawn(
+  argv: readonly string[],
+  options: SpawnOptions = {},
+): number {
+  if (argv.length === 0) throw new TypeError("Cannot spawn an empty argv");
+  const c = libc();
+  const attr = new Uint8Array(LAYOUT.spawnattr);
+  const actions = new Uint8Array(LAYOUT.fileActions);
+  const empty = new Uint8Array(LAYOUT.sigset);
+  const all = new Uint8Array(LAYOUT.sigset);
+  check("posix_spawnattr_init", c.posix_spawnattr_init(attr));
+  check(
+    "posix_spawn_file_actions_init",
+    c.posix_spawn_file_actions_init(actions),
+  );
+  try {
+    c.sigemptyset(empty);
+    c.sigfillset(all);
+    let flags = C.POSIX_SPAWN_SETSIGMASK | C.POSIX_SPAWN_SETSIGDEF;
+    check(
+      "posix_spawnattr_setsigmask",
+      c.posix_spawnattr_setsigmask(attr, empty),
+    );
+    check(
+      "posix_spawnattr_setsigdefault",
+      c.posix_spawnattr_setsigdefault(attr, all),
+    );
+    if (options.newProcessGroup) {
+      flags |= C.POSIX_SPAWN_SETPGROUP;
+      check("posix_spawnattr_setpgroup", c.posix_spawnattr_setpgroup(attr, 0));
+      const addTc = c.posix_spawn_file_actions_addtcsetpgrp_np;
+      if (options.foregroundTty !== undefined && addTc) {
+        check(
+          "posix_spawn_file_actions_addtcsetpgrp_np",
+          addTc(actions, options.foregroundTty),
+        );
+      }
+    }
+    check("posix_spawnattr_setflags", c.posix_spawnattr_setflags(attr, flags));
+
+    const env = options.env ?? Deno.env.toObject();
+    const envp = cstrArray(Object.entries(env).map(([k, v]) => `${k}=${v}`));
+    const args = cstrArray(argv);
+    const file = cstr(argv[0]);
+    const pidBuf = new Int32Array(1);
+    const rc = c.posix_spawnp(
+      new Uint8Array(pidBuf.buffer),
+      file,
+      actions,
+      attr,
+      new Uint8Array(args.array.buffer),
+      new Uint8Array(envp.array.buffer),
+    );
+    // Keep the string buffers reachable until posix_spawnp has returned.
+    void [args.keep, envp.keep];
+    if (rc !== 0) {
+      throw new SpawnError(argv[0], rc, describeSpawnFailure(argv[0], rc));
+    }
+    const pid = pidBuf[0];
+    if (
+      options.newProcessGroup && options.foregroundTty !== undefined &&
+      !c.posix_spawn_file_actions_addtcsetpgrp_np
+    ) {
+      // Older glibc: hand over the terminal from here (the child may run a
+      // moment in the background first; only reads in that moment stop it).
+      c.tcsetpgrp(options.foregroundTty, pid);
+    }
+    return pid;
+  } finally {
+    c.posix_spawn_file_actions_destroy(actions);
+    c.posix_spawnattr_destroy(attr);
+  }
+}
+
+/** The message for a program that could not be started, naming its path. */
+export function describeSpawnFailure(file: string, code: number): string {
+  switch (code) {
+    case C.ENOENT:
+      return `${file}: command not found`;
+    case C.EACCES:
+      return `${file}: permission denied (not executable)`;
+    case C.ENOEXEC:
+      return `${file}: exec format error`;
+    default:
+      return `${file}: cannot execute (errno ${code})`;
+  }
+}
+
+/** The exit code a shell uses for a command that could not be started. */
+export function spawnFailureExitCode(code: number): number {
+  return code === C.ENOENT ? 127 : 126;
+}

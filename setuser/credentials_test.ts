@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import {
+  type Observed,
+  planSwitch,
+  type Target,
+  verifyDrop,
+} from "./credentials.ts";
+
+const target: Target = {
+  name: "app",
+  uid: 1001,
+  gid: 1002,
+  groups: [1002, 27],
+};
+const root = { uid: 0, euid: 0, gid: 0, egid: 0, groups: [0] };
+const dropped: Observed = {
+  uid: 1001,
+  euid: 1001,
+  gid: 1002,
+  egid: 1002,
+  groups: [27, 1002],
+  regainedRoot: false,
+  regainedRootGroup: false,
+};
+
+Deno.test("planSwitch() drops privileges when running as root", () => {
+  assert.equal(planSwitch(root, target), "drop");
+  assert.equal(planSwitch({ ...root, uid: 1000 }, target), "drop");
+});
+
+Deno.test("planSwitch() keeps the credentials of a non-root caller that is the target", () => {
+  assert.equal(
+    planSwitch(
+      { uid: 1001, euid: 1001, gid: 1002, egid: 1002, groups: [] },
+      target,
+    ),
+    "keep",
+  );
+});
+
+Deno.test("planSwitch() refuses another user or group without root", () => {
+  assert.equal(
+    planSwitch(
+      { uid: 1000, euid: 1000, gid: 1000, egid: 1000, groups: [] },
+      target,
+    ),
+    "refuse",
+  );
+  assert.equal(
+    planSwitch(
+      { uid: 1001, euid: 1001, gid: 1001, egid: 1001, groups: [] },
+      target,
+    ),
+    "refuse",
+  );
+});
+
+Deno.test("verifyDrop() accepts a complete drop, groups in any order", () => {
+  assert.deepEqual(verifyDrop(target, dropped), []);
+});
+
+Deno.test("verifyDrop() fails a process that can take root back", () => {
+  assert.deepEqual(verifyDrop(target, { ...dropped, regainedRoot: true }), [
+    "setuid(0) succeeded afterwards",
+  ]);
+  assert.deepEqual(
+    verifyDrop(target, { ...dropped, regainedRootGroup: true }),
+    [
+      "setgid(0) succeeded afterwards",
+    ],
+  );
+});
+
+Deno.test("verifyDrop() names every id that differs", () => {
+  assert.deepEqual(
+    verifyDrop(target, { ...dropped, euid: 0, egid: 0 }),
+    ["euid is 0, expected 1001", "egid is 0, expected 1002"],
+  );
+});
+
+Deno.test("verifyDrop() fails a caller's group left behind", () => {
+  assert.deepEqual(verifyDrop(target, { ...dropped, groups: [0, 27, 1002] }), [
+    "groups are 0,27,1002, expected 27,1002",
+  ]);
+  assert.deepEqual(
+    verifyDrop({ ...target, groups: [] }, { ...dropped, groups: [] }),
+    [],
+  );
+});
+
+Deno.test("verifyDrop() fails a saved set-user-ID left at root", () => {
+  assert.deepEqual(
+    verifyDrop(target, {
+      ...dropped,
+      suid: 0,
+      fsuid: 1001,
+      sgid: 1002,
+      fsgid: 0,
+    }),
+    ["suid is 0, expected 1001", "fsgid is 0, expected 1002"],
+  );
+});

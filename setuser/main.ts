@@ -1,0 +1,144 @@
+/**
+ * setuser: runs a command as another user, in place of itself.
+ *
+ *     setuser USER[:GROUP] COMMAND [ARGS...]
+ *
+ * Meant for runit run scripts (`exec /sbin/setuser memcache memcached`):
+ * the command keeps setuser's PID, so runit supervises the service itself,
+ * and keeps its stdio and every fd the caller passed.
+ *
+ * Steps: look USER (and GROUP) up through NSS; as root, initgroups, setgid,
+ * setuid, then check that uid, gid and groups are what was asked and that
+ * root cannot be taken back; set HOME, USER, LOGNAME, UID and SHELL; give
+ * SIGPIPE its default disposition and unblock every signal; execvp.
+ *
+ * A numeric USER without a passwd entry is refused: there would be no name
+ * for initgroups, HOME or USER, and phusion's setuser (pwd.getpwnam only)
+ * accepted names alone. With USER:GROUP, GROUP replaces the login group and
+ * the supplementary groups are those of the group database, as
+ * `runuser -g` does. Without root, setuser only "switches" to the user and
+ * group it already runs as (nothing to drop); any other target is refused.
+ *
+ * Not found vs not executable follows execvp(3): a PATH directory the user
+ * may not search makes a missing command EACCES (126), not ENOENT (127).
+ *
+ * Exit codes (COMMAND's own once it runs):
+ *   0    --help
+ *   1    usage error, unknown user or group, not root and asked for another
+ *        user, failed or incomplete privilege drop (nothing is run)
+ *   126  COMMAND found but cannot be executed
+ *   127  COMMAND not found
+ *
+ * @module
+ */
+
+import { restoreCallerEnv } from "../lib/runtime_env.ts";
+import { strerror } from "../lib/libc.ts";
+import {
+  groupList,
+  lookupGroup,
+  lookupUser,
+  type PasswdEntry,
+} from "../lib/passwd.ts";
+import { type Invocation, parseArgs, USAGE, usageErrorText } from "./cli.ts";
+import { planSwitch, type Target, verifyDrop } from "./credentials.ts";
+import { currentCredentials, dropPrivileges, observeDrop } from "./drop.ts";
+import { userEnv } from "./env.ts";
+import { execCommand, resetSignals } from "./exec.ts";
+import { execFailure } from "./exec_failure.ts";
+
+const encoder = new TextEncoder();
+
+function write(
+  stream: { writeSync(p: Uint8Array): number },
+  text: string,
+): void {
+  const bytes = encoder.encode(text);
+  let done = 0;
+  while (done < bytes.length) done += stream.writeSync(bytes.subarray(done));
+}
+
+function fatal(message: string, code = 1): never {
+  write(Deno.stderr, `setuser: fatal: ${message}\n`);
+  Deno.exit(code);
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function findUser(spec: string): PasswdEntry {
+  let user;
+  try {
+    user = lookupUser(spec);
+  } catch (e) {
+    fatal(`unable to find user "${spec}": ${describe(e)}`);
+  }
+  return user ?? fatal(`unable to find user "${spec}": no such user`);
+}
+
+function findGroupId(spec: string): number {
+  let group;
+  try {
+    group = lookupGroup(spec);
+  } catch (e) {
+    fatal(`unable to find group "${spec}": ${describe(e)}`);
+  }
+  return group?.gid ?? fatal(`unable to find group "${spec}": no such group`);
+}
+
+function switchTo(target: Target): void {
+  const current = currentCredentials();
+  const plan = planSwitch(current, target);
+  if (plan === "keep") return;
+  if (plan === "refuse") {
+    fatal(
+      `unable to switch to user "${target.name}": not running as root (uid ${current.euid})`,
+    );
+  }
+  try {
+    dropPrivileges(target);
+  } catch (e) {
+    fatal(describe(e));
+  }
+  const problems = verifyDrop(target, observeDrop(target));
+  if (problems.length > 0) {
+    fatal(
+      `privilege drop to "${target.name}" incomplete: ${problems.join("; ")}`,
+    );
+  }
+}
+
+function main(invocation: Invocation): never {
+  if (invocation.kind === "help") {
+    write(Deno.stdout, USAGE);
+    Deno.exit(0);
+  }
+  if (invocation.kind === "usage-error") {
+    write(Deno.stderr, usageErrorText(invocation.message));
+    Deno.exit(1);
+  }
+  const user = findUser(invocation.user);
+  const gid = invocation.group === undefined
+    ? user.gid
+    : findGroupId(invocation.group);
+  let groups;
+  try {
+    groups = groupList(user.name, gid);
+  } catch (e) {
+    fatal(`unable to list the groups of "${user.name}": ${describe(e)}`);
+  }
+  switchTo({ name: user.name, uid: user.uid, gid, groups });
+
+  for (const [name, value] of Object.entries(userEnv(user))) {
+    Deno.env.set(name, value);
+  }
+  resetSignals();
+  const code = execCommand(invocation.command);
+  const failure = execFailure(invocation.command[0], code, strerror(code));
+  write(Deno.stderr, failure.text);
+  Deno.exit(failure.exitCode);
+}
+
+restoreCallerEnv();
+main(parseArgs(Deno.args));

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# tests/container/run.sh: the container test suite, against podman and then
+# against the docker CLI (a Docker daemon if one answers, else podman's
+# Docker-compatible API socket).
+#
+#   bash tests/container/run.sh [DENO-TEST-ARGS...]
+#
+# Env: NAME, VERSION (the image is $NAME:$VERSION; built if missing),
+# CONTAINER_ENGINES (default "podman docker"), DENO_JOBS (parallel test
+# files, default 4).
+# Exit code: 0 when every engine's run passed, else 1.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+NAME=${NAME:-baseimage-deno}
+VERSION=${VERSION:-0.1.0}
+IMAGE=$NAME:$VERSION
+DENO=${DENO:-./node_modules/.bin/deno}
+ENGINES=${CONTAINER_ENGINES:-podman docker}
+PREFIX=bdtest-$$
+API_STARTED=0
+
+log() { echo "container-tests: $*" >&2; }
+
+# Removes this run's containers (named $PREFIX-...) with the given engine.
+remove_containers() {
+  local engine=$1 ids
+  ids=$("$engine" ps -aq --filter "name=^$PREFIX-" 2>/dev/null || true)
+  if [ -n "$ids" ]; then
+    log "removing leftover containers of $engine: $(echo "$ids" | wc -w)"
+    # shellcheck disable=SC2086 # one id per word
+    "$engine" rm -f $ids >/dev/null 2>&1 || true
+  fi
+}
+
+cleanup() {
+  if command -v podman >/dev/null 2>&1; then remove_containers podman; fi
+  if [ "$API_STARTED" = 1 ]; then bash image/engine.sh stop-api; fi
+}
+trap cleanup EXIT
+
+# Points the docker CLI at a daemon: a real one if it answers, else podman's
+# API socket (started here, stopped on exit).
+setup_docker() {
+  command -v docker >/dev/null 2>&1 || return 1
+  if [ -z "${DOCKER_HOST:-}" ] && timeout 20 docker info >/dev/null 2>&1; then
+    return 0
+  fi
+  if [ ! -S /run/podman/podman.sock ] || ! DOCKER_HOST=unix:///run/podman/podman.sock timeout 10 docker version >/dev/null 2>&1; then
+    API_STARTED=1
+  fi
+  DOCKER_HOST=$(bash image/engine.sh docker-api)
+  export DOCKER_HOST
+}
+
+# Builds the derived test images with the engine under test (through the
+# docker CLI too, which exercises `docker build` against our image).
+build_test_images() {
+  local engine=$1 start=$SECONDS
+  local flags=()
+  [ "$engine" = podman ] && flags=(--format docker --pull=never)
+  log "$engine: building the test images..."
+  "$engine" build -q "${flags[@]}" --network=host --build-arg "IMAGE=$IMAGE" \
+    -t "$NAME-test:$VERSION" tests/container/testdata >/dev/null
+  "$engine" build -q "${flags[@]}" --network=host --build-arg "IMAGE=$IMAGE" \
+    -t "$NAME-test-sshd:$VERSION" -f tests/container/testdata/sshd.Dockerfile tests/container/testdata >/dev/null
+  log "$engine: test images built in $((SECONDS - start)) s"
+}
+
+run_suite() {
+  local engine=$1 start=$SECONDS
+  shift
+  if ! "$engine" image inspect "$IMAGE" >/dev/null 2>&1; then
+    log "$engine: $IMAGE is missing; building it"
+    ENGINE=$engine bash image/build.sh
+  fi
+  build_test_images "$engine"
+  log "$engine: running the suite..."
+  local status=0
+  CONTAINER_ENGINE=$engine IMAGE=$IMAGE TEST_IMAGE="$NAME-test:$VERSION" \
+    SSHD_IMAGE="$NAME-test-sshd:$VERSION" TEST_PREFIX="$PREFIX-$engine" \
+    DENO_JOBS=${DENO_JOBS:-4} \
+    "$DENO" test -A --no-lock --parallel tests/container/ "$@" || status=$?
+  remove_containers "$engine"
+  log "$engine: suite finished in $((SECONDS - start)) s with status $status"
+  return $status
+}
+
+main() {
+  local failed=() passed=() engine
+  bash image/engine.sh ensure
+  for engine in $ENGINES; do
+    case "$engine" in
+    podman) ;;
+    docker)
+      if ! setup_docker; then
+        log "docker: the docker CLI is not installed: FAILED (install docker's CLI to run this half)"
+        failed+=(docker)
+        continue
+      fi
+      ;;
+    *)
+      log "unknown engine \"$engine\""
+      exit 2
+      ;;
+    esac
+    if run_suite "$engine" "$@"; then passed+=("$engine"); else failed+=("$engine"); fi
+  done
+  log "passed: ${passed[*]:-none}; failed: ${failed[*]:-none}"
+  [ ${#failed[@]} -eq 0 ]
+}
+
+main "$@"

@@ -1,0 +1,46 @@
+/**
+ * The host tools in image/tools/: docker-bash and docker-ssh, with the
+ * engine under test (ENGINE is passed through to them).
+ */
+import assert from "node:assert/strict";
+import { ENGINE, SSHD_IMAGE, TEST_IMAGE, withContainer } from "./_engine.ts";
+
+const TOOLS = new URL("../../image/tools/", import.meta.url).pathname;
+
+async function tool(name: string, args: string[]) {
+  const out = await new Deno.Command(`${TOOLS}${name}`, {
+    args,
+    env: { ENGINE },
+    stdin: "null",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("docker-bash CONTAINER COMMAND runs COMMAND in a login shell with the container's environment", async () => {
+  await withContainer("docker-bash", ["--network=none", "-e", "FROM_CLI=x y", TEST_IMAGE], async (c) => {
+    await c.waitUntilUp();
+    const r = await tool("docker-bash", [c.name, 'echo "[$FROM_CLI] [$DIRVAR]"; exit 4']);
+    assert.equal(r.code, 4, r.stderr);
+    assert.equal(r.stdout, "[x y] [fromdir]\n");
+  });
+});
+
+Deno.test("docker-ssh CONTAINER COMMAND logs in with the insecure key", async () => {
+  // A network with an address: the host's default bridge.
+  await withContainer("docker-ssh", [SSHD_IMAGE, "/sbin/my_init", "--enable-insecure-key"], async (c) => {
+    await c.waitUntilUp();
+    const r = await tool("docker-ssh", [c.name, "echo ssh-ok; hostname"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ssh-ok\n/);
+  });
+});
+
+Deno.test("docker-ssh explains a failed login", async () => {
+  await withContainer("docker-ssh-fail", [TEST_IMAGE], async (c) => {
+    await c.waitUntilUp();
+    const r = await tool("docker-ssh", [c.name, "true"]);
+    assert.equal(r.code, 255);
+    assert.match(r.stderr, /sshd is not enabled/);
+  });
+});

@@ -1,0 +1,32 @@
+#!/bin/bash
+# Runs a command as PID 1 of new PID and mount namespaces, chrooted into an
+# overlay of the host's root: the test's fixture files (etc/service,
+# etc/my_init.d, ...) are laid over it and all writes stay in a tmpfs, so
+# my_init sees its real paths without the host being touched.
+#
+# Usage (as root): unshare --pid --fork --mount --propagation private \
+#   bash sandbox.sh FIXTURE_DIR SHARED_DIR PROC(yes|no) -- COMMAND [ARGS...]
+# FIXTURE_DIR is copied over /; SHARED_DIR is bind-mounted at /shared.
+set -euo pipefail
+fixture=$1 shared=$2 proc=$3
+shift 3
+[ "$1" = "--" ] && shift
+# One fixed path serves every sandbox: each mounts its own tmpfs on it.
+t=/tmp/.ns-sandbox
+mkdir -p "$t"
+mount -t tmpfs tmpfs "$t"
+mkdir "$t/upper" "$t/work" "$t/root"
+# Empty service and startup dirs unless the fixture brings its own: the
+# host's runit package ships enabled services that must not start here.
+mkdir -p "$t/upper/etc/service" "$t/upper/etc/my_init.d"
+cp -a "$fixture/." "$t/upper/"
+mount -t overlay overlay -o "lowerdir=/,upperdir=$t/upper,workdir=$t/work" "$t/root"
+r=$t/root
+if [ "$proc" = yes ]; then mount -t proc proc "$r/proc"; fi
+mount --rbind /dev "$r/dev"
+mount -t tmpfs tmpfs "$r/run"
+mount -t tmpfs tmpfs "$r/tmp"
+mkdir -p "$r/run/runit/supervise" "$r/shared"
+mount --bind "$shared" "$r/shared"
+cd "$r"
+exec chroot "$r" "$@"
