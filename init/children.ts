@@ -51,6 +51,15 @@ export function start(
       },
     };
   } catch (e) {
+    if (
+      e instanceof SpawnError && options.foregroundTty !== undefined &&
+      ![C.ENOENT, C.EACCES, C.ENOEXEC].includes(e.code as 2 | 13 | 8)
+    ) {
+      // The terminal handover failed (stdin is a terminal but not ours to
+      // give, e.g. not the session's controlling one): start without it.
+      log.debug(`Cannot hand the terminal to ${argv[0]}: ${e.message}`);
+      return start(reaper, argv, { group: options.group });
+    }
     if (e instanceof SpawnError) {
       return {
         ok: false,

@@ -257,7 +257,12 @@ async function stopRunit(
 /** Start-up, runit, the main command or the wait, and the shutdown. */
 async function run(init: Init): Promise<number> {
   syncEnvironment(false);
-  if (!await runStartup(init)) return 1;
+  if (!await runStartup(init)) {
+    if (!init.shuttingDown) return 1;
+    // Stopped during start-up: phusion's words and exit status.
+    log.warn("Init system aborted.");
+    return 2;
+  }
 
   const { options } = init;
   let runsvdir: Child | undefined;

@@ -6,6 +6,7 @@
 
 import { exitCodeOf, type ExitStatus } from "../lib/exit_status.ts";
 import { signalName } from "../lib/signals.ts";
+import { compareByBytes } from "./env.ts";
 
 /**
  * The scripts of `dir` that run, in byte order of their names (phusion
@@ -19,7 +20,7 @@ export function listScripts(dir: string): string[] {
   } catch {
     return [];
   }
-  names.sort(compareBytes);
+  names.sort(compareByBytes);
   return names.map((n) => `${dir}/${n}`).filter(isExecutableFile);
 }
 
@@ -31,17 +32,6 @@ export function isExecutableFile(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-const encoder = new TextEncoder();
-
-/** Orders strings by their UTF-8 bytes, as `ls` in the C locale does. */
-export function compareBytes(a: string, b: string): number {
-  const x = encoder.encode(a);
-  const y = encoder.encode(b);
-  const n = Math.min(x.length, y.length);
-  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i] - y[i];
-  return x.length - y.length;
 }
 
 /**

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { compareBytes, describeFailure, listScripts } from "./scripts.ts";
+import { describeFailure, listScripts } from "./scripts.ts";
 
 Deno.test("listScripts() returns executable regular files in byte order", async () => {
   const dir = await Deno.makeTempDir();
@@ -30,16 +30,6 @@ Deno.test("listScripts() returns executable regular files in byte order", async 
 
 Deno.test("listScripts() of a missing directory is empty", () => {
   assert.deepEqual(listScripts("/nonexistent/my_init.d"), []);
-});
-
-Deno.test("compareBytes() orders by UTF-8 bytes", () => {
-  assert.deepEqual(["é", "z", "Z", "10", "9"].sort(compareBytes), [
-    "10",
-    "9",
-    "Z",
-    "z",
-    "é",
-  ]);
 });
 
 Deno.test("describeFailure() names the script, its status and the signal", () => {

@@ -5,10 +5,11 @@
  * @module
  */
 
-import { dirname, fromFileUrl, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** The repository root. */
-export const ROOT = resolve(dirname(fromFileUrl(import.meta.url)), "../..");
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 /** The built tools. */
 export const DIST = `${ROOT}/dist`;
 /** my_init as built by `make compile`. */
