@@ -9,6 +9,9 @@ ENGINE ?=
 export NAME VERSION BASE_IMAGE ENGINE
 
 DENO := ./node_modules/.bin/deno
+# package.json only pins the runtime for npm; without this, `deno task`
+# tries to install its npm dependencies for every platform (no network).
+export DENO_NO_PACKAGE_JSON := 1
 DENO_SOURCES := $(shell find lib init setuser install_clean scripts -name '*.ts' 2>/dev/null)
 
 .PHONY: help setup compile test test-unit test-ns test-container lint fmt check \
@@ -25,7 +28,7 @@ help:
 	@echo "make tag_latest / make release"
 
 node_modules/.bin/deno: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm install --no-audit --no-fund
 	@touch $@
 
 setup: node_modules/.bin/deno

@@ -19,7 +19,7 @@ NAME=${NAME:-baseimage-deno}
 VERSION=${VERSION:-0.1.0}
 BASE_IMAGE=${BASE_IMAGE:-ubuntu:24.04}
 BASE_IMAGE_FALLBACK=${BASE_IMAGE_FALLBACK-localhost/debian:bookworm}
-CONTEXT=$ROOT/build/context
+CONTEXT=${CONTEXT_DIR:-$ROOT/build/context}
 ROOTFS=${ROOTFS:-$ROOT/dist/rootfs}
 
 log() { echo "build: $*" >&2; }

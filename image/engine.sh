@@ -112,8 +112,7 @@ start_api() {
   setsid podman system service --time=0 "unix://$PODMAN_SOCKET" \
     </dev/null >/dev/null 2>"$PODMAN_SOCKET_DIR/baseimage-deno-service.log" &
   echo $! >"$PODMAN_SERVICE_PIDFILE"
-  local i
-  for i in $(seq 1 100); do
+  for _ in $(seq 1 100); do
     api_answers && return 0
     sleep 0.1
   done

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Base fixes for running Debian/Ubuntu in a container: apt, init stubs, locale.
 set -euo pipefail
+# shellcheck source=image/buildconfig # (/bd_build/ exists in the build only)
 source /bd_build/buildconfig
 set -x
 

@@ -2,6 +2,7 @@
 # The init system: my_init's directories, runit, and the optional services
 # (syslog-ng + logrotate, sshd, cron) unless disabled in buildconfig.
 set -euo pipefail
+# shellcheck source=image/buildconfig # (/bd_build/ exists in the build only)
 source /bd_build/buildconfig
 set -x
 

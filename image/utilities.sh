@@ -1,6 +1,7 @@
 #!/bin/bash
 # Often used tools.
 set -euo pipefail
+# shellcheck source=image/buildconfig # (/bd_build/ exists in the build only)
 source /bd_build/buildconfig
 set -x
 

@@ -21,9 +21,11 @@ export const ENGINE = Deno.env.get("CONTAINER_ENGINE") ?? "podman";
 /** The image under test. */
 export const IMAGE = Deno.env.get("IMAGE") ?? "baseimage-deno:0.1.0";
 /** The image under test plus the services of tests/container/testdata. */
-export const TEST_IMAGE = Deno.env.get("TEST_IMAGE") ?? "baseimage-deno-test:0.1.0";
+export const TEST_IMAGE = Deno.env.get("TEST_IMAGE") ??
+  "baseimage-deno-test:0.1.0";
 /** The image under test with sshd enabled. */
-export const SSHD_IMAGE = Deno.env.get("SSHD_IMAGE") ?? "baseimage-deno-test-sshd:0.1.0";
+export const SSHD_IMAGE = Deno.env.get("SSHD_IMAGE") ??
+  "baseimage-deno-test-sshd:0.1.0";
 const PREFIX = Deno.env.get("TEST_PREFIX") ?? `bdtest-${Deno.pid}`;
 
 /** What a finished command left. */
@@ -71,15 +73,26 @@ export async function engine(
   return {
     code: out.code,
     stdout: dec.decode(out.stdout),
-    stderr: timedOut ? `${stderr}\n[timed out after ${timeoutMs} ms: ${ENGINE} ${args.join(" ")}]` : stderr,
+    stderr: timedOut
+      ? `${stderr}\n[timed out after ${timeoutMs} ms: ${ENGINE} ${
+        args.join(" ")
+      }]`
+      : stderr,
   };
 }
 
 /** Like engine(), but throws unless the exit code is 0. */
-export async function engineOk(args: string[], options: { timeoutMs?: number } = {}): Promise<string> {
+export async function engineOk(
+  args: string[],
+  options: { timeoutMs?: number } = {},
+): Promise<string> {
   const r = await engine(args, options);
   if (r.code !== 0) {
-    throw new Error(`"${ENGINE} ${args.join(" ")}" failed with status ${r.code}: ${r.stderr.trim()}`);
+    throw new Error(
+      `"${ENGINE} ${
+        args.join(" ")
+      }" failed with status ${r.code}: ${r.stderr.trim()}`,
+    );
   }
   return r.stdout;
 }
@@ -110,13 +123,19 @@ export class Container {
   constructor(readonly name: string) {}
 
   /** `exec` a command (argv) in the container. */
-  exec(argv: string[], options: { timeoutMs?: number; user?: string } = {}): Promise<Result> {
+  exec(
+    argv: string[],
+    options: { timeoutMs?: number; user?: string } = {},
+  ): Promise<Result> {
     const user = options.user ? ["--user", options.user] : [];
     return engine(["exec", ...user, this.name, ...argv], options);
   }
 
   /** `exec` a sh script in the container. */
-  sh(script: string, options: { timeoutMs?: number; user?: string } = {}): Promise<Result> {
+  sh(
+    script: string,
+    options: { timeoutMs?: number; user?: string } = {},
+  ): Promise<Result> {
     return this.exec(["sh", "-c", script], options);
   }
 
@@ -146,14 +165,21 @@ export class Container {
     );
     if (!ok) {
       const status = await this.sh("sv status /etc/service/* 2>&1");
-      throw new Error(`${this.name}: services not up after ${timeoutMs} ms:\n${status.stdout}\n${await this.logs()}`);
+      throw new Error(
+        `${this.name}: services not up after ${timeoutMs} ms:\n${status.stdout}\n${await this
+          .logs()}`,
+      );
     }
   }
 
   /** Removes the container, running or not. */
   async remove(): Promise<void> {
     // podman rm -f would first wait 10 s for a graceful stop; docker rm -f kills.
-    await engine(ENGINE === "podman" ? ["rm", "-f", "-t", "0", this.name] : ["rm", "-f", this.name]);
+    await engine(
+      ENGINE === "podman"
+        ? ["rm", "-f", "-t", "0", this.name]
+        : ["rm", "-f", this.name],
+    );
   }
 }
 
@@ -175,13 +201,25 @@ export async function withContainer<T>(
 }
 
 /** Starts a detached named container; the caller removes it. */
-export async function start(label: string, runArgs: string[]): Promise<Container> {
+export async function start(
+  label: string,
+  runArgs: string[],
+): Promise<Container> {
   const name = uniqueName(label);
-  const r = await engine(["run", "-d", "--name", name, "--pull=never", ...runArgs]);
+  const r = await engine([
+    "run",
+    "-d",
+    "--name",
+    name,
+    "--pull=never",
+    ...runArgs,
+  ]);
   const c = new Container(name);
   if (r.code !== 0) {
     await c.remove();
-    throw new Error(`"${ENGINE} run" of ${name} failed with status ${r.code}: ${r.stderr.trim()}`);
+    throw new Error(
+      `"${ENGINE} run" of ${name} failed with status ${r.code}: ${r.stderr.trim()}`,
+    );
   }
   return c;
 }
@@ -196,7 +234,11 @@ export interface Finished {
  * Runs a container to its end (`run -d`, `wait`, `logs`, `rm`): the exit code
  * comes from `wait`, which is right with both engines.
  */
-export async function runToEnd(label: string, runArgs: string[], timeoutMs = 60_000): Promise<Finished> {
+export async function runToEnd(
+  label: string,
+  runArgs: string[],
+  timeoutMs = 60_000,
+): Promise<Finished> {
   return await withContainer(label, runArgs, async (c) => {
     const code = await c.wait(timeoutMs);
     return { code, logs: await c.logs() };
@@ -204,10 +246,15 @@ export async function runToEnd(label: string, runArgs: string[], timeoutMs = 60_
 }
 
 /** A fresh host directory for bind mounts, removed by the returned function. */
-export async function tempDir(): Promise<{ path: string; cleanup: () => Promise<void> }> {
+export async function tempDir(): Promise<
+  { path: string; cleanup: () => Promise<void> }
+> {
   const path = await Deno.makeTempDir({ prefix: "bdtest-" });
   await Deno.chmod(path, 0o777);
-  return { path, cleanup: () => Deno.remove(path, { recursive: true }).catch(() => {}) };
+  return {
+    path,
+    cleanup: () => Deno.remove(path, { recursive: true }).catch(() => {}),
+  };
 }
 
 /** The lines of a marker file written by the test services, without timestamps. */

@@ -3,97 +3,128 @@
  * health, and the tools inside.
  */
 import assert from "node:assert/strict";
-import { engine, ENGINE, IMAGE, runToEnd, withContainer } from "./_engine.ts";
+import { ENGINE, engine, IMAGE, runToEnd, withContainer } from "./_engine.ts";
 
 Deno.test("boot: syslog-ng and cron run, sshd is down, logger reaches /var/log/syslog and the container log", async (t) => {
   await withContainer("boot", ["--network=none", IMAGE], async (c) => {
     await c.waitUntilUp();
 
-    await t.step("runit supervises only our services: cron up, sshd down", async () => {
-      const r = await c.sh("sv status /etc/service/*");
-      assert.match(r.stdout, /^run: \/etc\/service\/cron: \(pid \d+\)/m);
-      assert.match(r.stdout, /^down: \/etc\/service\/sshd: /m);
-      const names = (await c.sh("ls /etc/service")).stdout.split(/\s+/).filter(Boolean);
-      assert.deepEqual(names.sort(), ["cron", "sshd"]);
-    });
+    await t.step(
+      "runit supervises only our services: cron up, sshd down",
+      async () => {
+        const r = await c.sh("sv status /etc/service/*");
+        assert.match(r.stdout, /^run: \/etc\/service\/cron: \(pid \d+\)/m);
+        assert.match(r.stdout, /^down: \/etc\/service\/sshd: /m);
+        const names = (await c.sh("ls /etc/service")).stdout.split(/\s+/)
+          .filter(Boolean);
+        assert.deepEqual(names.sort(), ["cron", "sshd"]);
+      },
+    );
 
-    await t.step("syslog-ng (started by my_init.d) and cron run; no sshd", async () => {
-      const ps = (await c.exec(["ps", "-eo", "pid,ppid,comm"])).stdout;
-      assert.match(ps, /\ssyslog-ng\n/);
-      assert.match(ps, /\scron\n/);
-      assert.match(ps, /\srunsvdir\n/);
-      assert.doesNotMatch(ps, /\ssshd\n/);
-    });
+    await t.step(
+      "syslog-ng (started by my_init.d) and cron run; no sshd",
+      async () => {
+        const ps = (await c.exec(["ps", "-eo", "pid,ppid,comm"])).stdout;
+        assert.match(ps, /\ssyslog-ng\n/);
+        assert.match(ps, /\scron\n/);
+        assert.match(ps, /\srunsvdir\n/);
+        assert.doesNotMatch(ps, /\ssshd\n/);
+      },
+    );
 
     await t.step("syslog-ng listens on /dev/log only", async () => {
       const r = await c.sh("test -S /dev/log && echo socket");
       assert.equal(r.stdout.trim(), "socket");
     });
 
-    await t.step("logger lines land in /var/log/syslog and in the container log", async () => {
-      const msg = `hello-from-${crypto.randomUUID()}`;
-      assert.equal((await c.exec(["logger", "-t", "boottest", msg])).code, 0);
-      let syslog = "";
-      for (let i = 0; i < 50 && !syslog.includes(msg); i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        syslog = (await c.exec(["cat", "/var/log/syslog"])).stdout;
-      }
-      assert.match(syslog, new RegExp(`boottest: ${msg}`));
-      let logs = "";
-      for (let i = 0; i < 50 && !logs.includes(msg); i++) {
-        logs = await c.logs();
-        if (!logs.includes(msg)) await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.match(logs, new RegExp(`boottest: ${msg}`));
-    });
+    await t.step(
+      "logger lines land in /var/log/syslog and in the container log",
+      async () => {
+        const msg = `hello-from-${crypto.randomUUID()}`;
+        assert.equal((await c.exec(["logger", "-t", "boottest", msg])).code, 0);
+        let syslog = "";
+        for (let i = 0; i < 50 && !syslog.includes(msg); i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          syslog = (await c.exec(["cat", "/var/log/syslog"])).stdout;
+        }
+        assert.match(syslog, new RegExp(`boottest: ${msg}`));
+        let logs = "";
+        for (let i = 0; i < 50 && !logs.includes(msg); i++) {
+          logs = await c.logs();
+          if (!logs.includes(msg)) await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.match(logs, new RegExp(`boottest: ${msg}`));
+      },
+    );
 
-    await t.step("my_init --status is 0 while every enabled service is up, 1 when one is down", async () => {
-      assert.equal((await c.exec(["/sbin/my_init", "--status"])).code, 0);
-      assert.equal((await c.exec(["sv", "down", "cron"])).code, 0);
-      assert.notEqual((await c.exec(["/sbin/my_init", "--status"])).code, 0);
-      assert.equal((await c.exec(["sv", "up", "cron"])).code, 0);
-      await c.waitUntilUp(10_000);
-    });
-
-    await t.step("the image declares the HEALTHCHECK and it turns healthy", async () => {
-      const hc = await c.inspect("{{json .Config.Healthcheck}}");
-      assert.match(hc, /\/sbin\/my_init/);
-      assert.match(hc, /--status/);
-      if (ENGINE === "podman") {
-        // No systemd timers here: run the check by hand, as podman's timer would.
-        const run = await engine(["healthcheck", "run", c.name]);
-        assert.equal(run.code, 0, run.stdout + run.stderr);
-        assert.equal(await c.inspect("{{.State.Health.Status}}"), "healthy");
-      } else {
-        // The docker CLI reads podman's status, which needs the same timers;
-        // run the declared command the way the engine would.
+    await t.step(
+      "my_init --status is 0 while every enabled service is up, 1 when one is down",
+      async () => {
         assert.equal((await c.exec(["/sbin/my_init", "--status"])).code, 0);
-      }
-    });
+        assert.equal((await c.exec(["sv", "down", "cron"])).code, 0);
+        assert.notEqual((await c.exec(["/sbin/my_init", "--status"])).code, 0);
+        assert.equal((await c.exec(["sv", "up", "cron"])).code, 0);
+        await c.waitUntilUp(10_000);
+      },
+    );
 
-    await t.step("environment: LANG en_US.UTF-8 and a working locale, DEBIAN_FRONTEND=teletype", async () => {
-      const r = await c.sh('echo "$LANG $DEBIAN_FRONTEND"; locale -a');
-      assert.match(r.stdout, /^en_US\.UTF-8 teletype$/m);
-      assert.match(r.stdout, /^en_US\.utf8$/m);
-      assert.doesNotMatch(r.stderr, /Cannot set LC_/);
-    });
+    await t.step(
+      "the image declares the HEALTHCHECK and it turns healthy",
+      async () => {
+        const hc = await c.inspect("{{json .Config.Healthcheck}}");
+        assert.match(hc, /\/sbin\/my_init/);
+        assert.match(hc, /--status/);
+        if (ENGINE === "podman") {
+          // No systemd timers here: run the check by hand, as podman's timer would.
+          const run = await engine(["healthcheck", "run", c.name]);
+          assert.equal(run.code, 0, run.stdout + run.stderr);
+          assert.equal(await c.inspect("{{.State.Health.Status}}"), "healthy");
+        } else {
+          // The docker CLI reads podman's status, which needs the same timers;
+          // run the declared command the way the engine would.
+          assert.equal((await c.exec(["/sbin/my_init", "--status"])).code, 0);
+        }
+      },
+    );
 
-    await t.step("the tools are at their paths; /sbin stays a link on merged-/usr bases", async () => {
-      const r = await c.sh(
-        "for p in /sbin/my_init /sbin/setuser /sbin/install_clean /usr/sbin/install_clean /usr/sbin/enable_insecure_key; do test -x $p || echo missing $p; done; " +
-          "test -L /sbin && echo sbin-link; ls /usr/lib/baseimage-deno; command -v python3 || echo no-python; " +
-          "find / -xdev -name deno -type f 2>/dev/null | wc -l",
-      );
-      assert.doesNotMatch(r.stdout, /missing/);
-      assert.match(r.stdout, /sbin-link/);
-      assert.match(r.stdout, /no-python/);
-      assert.equal(r.stdout.trim().split("\n").pop(), "1", "exactly one Deno runtime");
-    });
+    await t.step(
+      "environment: LANG en_US.UTF-8 and a working locale, DEBIAN_FRONTEND=teletype",
+      async () => {
+        const r = await c.sh('echo "$LANG $DEBIAN_FRONTEND"; locale -a');
+        assert.match(r.stdout, /^en_US\.UTF-8 teletype$/m);
+        assert.match(r.stdout, /^en_US\.utf8$/m);
+        assert.doesNotMatch(r.stderr, /Cannot set LC_/);
+      },
+    );
 
-    await t.step("utilities: curl, less, vim, psmisc, gpg-agent, dirmngr", async () => {
-      const r = await c.sh("for t in curl less vim pstree gpg-agent dirmngr; do command -v $t >/dev/null || echo missing $t; done");
-      assert.equal(r.stdout, "");
-    });
+    await t.step(
+      "the tools are at their paths; /sbin stays a link on merged-/usr bases",
+      async () => {
+        const r = await c.sh(
+          "for p in /sbin/my_init /sbin/setuser /sbin/install_clean /usr/sbin/install_clean /usr/sbin/enable_insecure_key; do test -x $p || echo missing $p; done; " +
+            "test -L /sbin && echo sbin-link; ls /usr/lib/baseimage-deno; command -v python3 || echo no-python; " +
+            "find / -xdev -name deno -type f 2>/dev/null | wc -l",
+        );
+        assert.doesNotMatch(r.stdout, /missing/);
+        assert.match(r.stdout, /sbin-link/);
+        assert.match(r.stdout, /no-python/);
+        assert.equal(
+          r.stdout.trim().split("\n").pop(),
+          "1",
+          "exactly one Deno runtime",
+        );
+      },
+    );
+
+    await t.step(
+      "utilities: curl, less, vim, psmisc, gpg-agent, dirmngr",
+      async () => {
+        const r = await c.sh(
+          "for t in curl less vim pstree gpg-agent dirmngr; do command -v $t >/dev/null || echo missing $t; done",
+        );
+        assert.equal(r.stdout, "");
+      },
+    );
 
     await t.step("setuser nobody id", async () => {
       const r = await c.exec(["setuser", "nobody", "id"]);
@@ -101,20 +132,71 @@ Deno.test("boot: syslog-ng and cron run, sshd is down, logger reaches /var/log/s
       assert.match(r.stdout, /^uid=65534\(nobody\) gid=65534\(nogroup\)/);
     });
 
-    await t.step("container_environment: directory 0700, dumps 0640 root:docker_env", async () => {
-      const r = await c.sh(
-        "stat -c '%a %U:%G %n' /etc/container_environment /etc/container_environment.sh /etc/container_environment.json; getent group docker_env",
-      );
-      assert.match(r.stdout, /^700 root:root \/etc\/container_environment$/m);
-      assert.match(r.stdout, /^640 root:docker_env \/etc\/container_environment\.sh$/m);
-      assert.match(r.stdout, /^640 root:docker_env \/etc\/container_environment\.json$/m);
-      assert.match(r.stdout, /^docker_env:x:8377:/m);
+    await t.step("setuser sets HOME, USER and LOGNAME", async () => {
+      const r = await c.exec([
+        "setuser",
+        "nobody",
+        "sh",
+        "-c",
+        'echo "$HOME $USER $LOGNAME"',
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "/nonexistent nobody nobody\n");
     });
+
+    await t.step(
+      "members of docker_env can read container_environment.sh, others cannot",
+      async () => {
+        const add = await c.sh(
+          "useradd -M -G docker_env envreader && useradd -M other",
+        );
+        assert.equal(add.code, 0, add.stderr);
+        const ok = await c.exec([
+          "setuser",
+          "envreader",
+          "cat",
+          "/etc/container_environment.sh",
+        ]);
+        assert.equal(ok.code, 0, ok.stderr);
+        assert.match(ok.stdout, /^export LANG=/m);
+        const denied = await c.exec([
+          "setuser",
+          "other",
+          "cat",
+          "/etc/container_environment.sh",
+        ]);
+        assert.notEqual(denied.code, 0);
+      },
+    );
+
+    await t.step(
+      "container_environment: directory 0700, dumps 0640 root:docker_env",
+      async () => {
+        const r = await c.sh(
+          "stat -c '%a %U:%G %n' /etc/container_environment /etc/container_environment.sh /etc/container_environment.json; getent group docker_env",
+        );
+        assert.match(r.stdout, /^700 root:root \/etc\/container_environment$/m);
+        assert.match(
+          r.stdout,
+          /^640 root:docker_env \/etc\/container_environment\.sh$/m,
+        );
+        assert.match(
+          r.stdout,
+          /^640 root:docker_env \/etc\/container_environment\.json$/m,
+        );
+        assert.match(r.stdout, /^docker_env:x:8377:/m);
+      },
+    );
   });
 });
 
 Deno.test("boot: a non-root --user gets a clear message, not a crash", async () => {
-  const r = await runToEnd("user1000", ["--network=none", "--user", "1000", IMAGE]);
+  const r = await runToEnd("user1000", [
+    "--network=none",
+    "--user",
+    "1000",
+    IMAGE,
+  ]);
   assert.notEqual(r.code, 0);
   assert.ok(r.code < 128, `exit code ${r.code} means a crash`);
   assert.doesNotMatch(r.logs, /Uncaught|panicked|stack backtrace/i);

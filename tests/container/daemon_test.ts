@@ -3,46 +3,97 @@
  * scripts, zombie reaping and runit's restarts.
  */
 import assert from "node:assert/strict";
-import { readEvents, runToEnd, tempDir, TEST_IMAGE, waitFor, withContainer } from "./_engine.ts";
+import {
+  readEvents,
+  runToEnd,
+  tempDir,
+  TEST_IMAGE,
+  waitFor,
+  withContainer,
+} from "./_engine.ts";
 
 Deno.test("env: -e variables and /etc/container_environment files set by startup scripts reach services", async (t) => {
-  await withContainer("env", ["--network=none", "-e", "FROM_CLI=cli value's", TEST_IMAGE], async (c) => {
+  await withContainer("env", [
+    "--network=none",
+    "-e",
+    "FROM_CLI=cli value's",
+    TEST_IMAGE,
+  ], async (c) => {
     await c.waitUntilUp();
     // demo-svc dumps its environment when it starts.
-    assert.ok(await waitFor(async () => (await c.exec(["test", "-s", "/run/demo-svc.env"])).code === 0, 10_000));
+    assert.ok(
+      await waitFor(
+        async () =>
+          (await c.exec(["test", "-s", "/run/demo-svc.env"])).code === 0,
+        10_000,
+      ),
+    );
     const env = (await c.exec(["cat", "/run/demo-svc.env"])).stdout;
 
-    await t.step("a service sees the -e variable and the one a startup script wrote", () => {
-      assert.match(env, /^FROM_CLI=cli value's$/m);
-      assert.match(env, /^DIRVAR=fromdir$/m);
-    });
+    await t.step(
+      "a service sees the -e variable and the one a startup script wrote",
+      () => {
+        assert.match(env, /^FROM_CLI=cli value's$/m);
+        assert.match(env, /^DIRVAR=fromdir$/m);
+      },
+    );
 
-    await t.step("the variables are dumped to the directory, .sh and .json", async () => {
-      const dir = (await c.exec(["cat", "/etc/container_environment/FROM_CLI"])).stdout;
-      assert.equal(dir, "cli value's");
-      const sh = (await c.exec(["cat", "/etc/container_environment.sh"])).stdout;
-      assert.match(sh, /^export FROM_CLI=/m);
-      assert.match(sh, /^export DIRVAR=/m);
-      const json = JSON.parse((await c.exec(["cat", "/etc/container_environment.json"])).stdout);
-      assert.equal(json.FROM_CLI, "cli value's");
-      assert.equal(json.DIRVAR, "fromdir");
-    });
+    await t.step(
+      "the variables are dumped to the directory, .sh and .json",
+      async () => {
+        const dir =
+          (await c.exec(["cat", "/etc/container_environment/FROM_CLI"])).stdout;
+        assert.equal(dir, "cli value's");
+        const sh =
+          (await c.exec(["cat", "/etc/container_environment.sh"])).stdout;
+        assert.match(sh, /^export FROM_CLI=/m);
+        assert.match(sh, /^export DIRVAR=/m);
+        const json = JSON.parse(
+          (await c.exec(["cat", "/etc/container_environment.json"])).stdout,
+        );
+        assert.equal(json.FROM_CLI, "cli value's");
+        assert.equal(json.DIRVAR, "fromdir");
+      },
+    );
 
-    await t.step("a login shell sources container_environment.sh via /etc/profile.d", async () => {
-      const r = await c.exec(["bash", "-lc", 'echo "[$FROM_CLI] [$DIRVAR]"'], {});
-      assert.equal(r.stdout.trim(), "[cli value's] [fromdir]");
-    });
+    await t.step(
+      "a login shell sources container_environment.sh via /etc/profile.d",
+      async () => {
+        const r = await c.exec(
+          ["bash", "-lc", 'echo "[$FROM_CLI] [$DIRVAR]"'],
+          {},
+        );
+        assert.equal(r.stdout.trim(), "[cli value's] [fromdir]");
+      },
+    );
   });
 });
 
 Deno.test("startup scripts run in order and see variables of earlier ones", async () => {
   const markers = await tempDir();
   try {
-    await withContainer("startup-order", ["--network=none", "-v", `${markers.path}:/markers`, TEST_IMAGE], async (c) => {
+    await withContainer("startup-order", [
+      "--network=none",
+      "-v",
+      `${markers.path}:/markers`,
+      TEST_IMAGE,
+    ], async (c) => {
       await c.waitUntilUp();
-      assert.ok(await waitFor(async () => (await readEvents(`${markers.path}/events`)).includes("demo-svc run"), 10_000));
+      assert.ok(
+        await waitFor(
+          async () =>
+            (await readEvents(`${markers.path}/events`)).includes(
+              "demo-svc run",
+            ),
+          10_000,
+        ),
+      );
       const events = await readEvents(`${markers.path}/events`);
-      assert.deepEqual(events.slice(0, 3), ["startup 50", "startup 60 DIRVAR=fromdir", "demo-svc run"]);
+      assert.deepEqual(events.slice(0, 3), [
+        "startup 50",
+        "startup 60 DIRVAR=fromdir",
+        "demo-svc run",
+      ]);
     });
   } finally {
     await markers.cleanup();
@@ -64,7 +115,10 @@ Deno.test("a failing startup script stops the boot: exit 1, later scripts and ru
     assert.match(r.logs, /50_maybe_fail: failing on purpose/);
     assert.match(r.logs, /\*\*\* .*50_maybe_fail/);
     const events = await readEvents(`${markers.path}/events`);
-    assert.ok(!events.some((e) => e.startsWith("startup 60")), events.join("\n"));
+    assert.ok(
+      !events.some((e) => e.startsWith("startup 60")),
+      events.join("\n"),
+    );
     assert.ok(!events.includes("demo-svc run"), events.join("\n"));
   } finally {
     await markers.cleanup();
@@ -81,7 +135,10 @@ Deno.test("daemon mode: orphans are reaped", async () => {
       const ps = (await c.exec(["ps", "-eo", "ppid=,stat=,comm="])).stdout;
       return !/^\s*\d+\s+Z/m.test(ps) && !/^\s*1\s+\S+\s+sleep$/m.test(ps);
     }, 10_000);
-    assert.ok(reaped, (await c.exec(["ps", "-eo", "pid,ppid,stat,comm"])).stdout);
+    assert.ok(
+      reaped,
+      (await c.exec(["ps", "-eo", "pid,ppid,stat,comm"])).stdout,
+    );
   });
 });
 
@@ -95,10 +152,16 @@ Deno.test("runit restarts a crashing service", async () => {
     );
     assert.equal(add.code, 0, add.stderr);
     // runsvdir scans every 5 s; runsv restarts a dead service after 1 s.
-    const restarted = await waitFor(async () => {
-      const n = (await c.sh("wc -l </run/crasher.count 2>/dev/null || echo 0")).stdout.trim();
-      return Number(n) >= 3;
-    }, 20_000, 500);
+    const restarted = await waitFor(
+      async () => {
+        const n =
+          (await c.sh("wc -l </run/crasher.count 2>/dev/null || echo 0")).stdout
+            .trim();
+        return Number(n) >= 3;
+      },
+      20_000,
+      500,
+    );
     assert.ok(restarted, (await c.sh("sv status /etc/service/*")).stdout);
   });
 });

@@ -8,16 +8,33 @@ import { IMAGE, runToEnd } from "./_engine.ts";
 const CASES: { name: string; argv: string[]; code: number }[] = [
   { name: "true", argv: ["true"], code: 0 },
   { name: "exit 3", argv: ["sh", "-c", "exit 3"], code: 3 },
-  { name: "killed by SIGTERM", argv: ["sh", "-c", "kill -TERM $$"], code: 128 + 15 },
-  { name: "killed by SIGKILL", argv: ["sh", "-c", "kill -KILL $$"], code: 128 + 9 },
+  {
+    name: "killed by SIGTERM",
+    argv: ["sh", "-c", "kill -TERM $$"],
+    code: 128 + 15,
+  },
+  {
+    name: "killed by SIGKILL",
+    argv: ["sh", "-c", "kill -KILL $$"],
+    code: 128 + 9,
+  },
   { name: "missing command", argv: ["/no/such/command"], code: 127 },
+  { name: "not executable", argv: ["/etc/hostname"], code: 126 },
 ];
 
 Deno.test("one-shot: the command's exit code becomes the container's (0, 3, 128+N, 127)", async () => {
   // Independent containers: run them side by side.
-  const results = await Promise.all(CASES.map((c) =>
-    runToEnd("oneshot", ["--network=none", IMAGE, "/sbin/my_init", "--", ...c.argv])
-  ));
+  const results = await Promise.all(
+    CASES.map((c) =>
+      runToEnd("oneshot", [
+        "--network=none",
+        IMAGE,
+        "/sbin/my_init",
+        "--",
+        ...c.argv,
+      ])
+    ),
+  );
   for (const [i, c] of CASES.entries()) {
     assert.equal(results[i].code, c.code, `${c.name}: ${results[i].logs}`);
   }
@@ -46,6 +63,7 @@ Deno.test("one-shot: --skip-startup-files --skip-runit runs the command alone", 
     "/sbin/my_init",
     "--skip-startup-files",
     "--skip-runit",
+    "--quiet",
     "--",
     "sh",
     "-c",
@@ -53,12 +71,15 @@ Deno.test("one-shot: --skip-startup-files --skip-runit runs the command alone", 
   ]);
   assert.equal(r.code, 0, r.logs);
   assert.match(r.logs, /NOTHING-ELSE/);
+  // --quiet: warnings and errors only.
+  assert.doesNotMatch(r.logs, /\*\*\* Running/);
 });
 
 Deno.test("one-shot: orphans reparented to my_init are reaped", async () => {
   // Each inner sh starts a short sleep and exits at once: the sleeps become
   // children of PID 1, which must reap them when they end.
-  const script = 'for i in 1 2 3 4 5 6 7 8 9 10; do sh -c "sleep 0.3 &"; done; sleep 2; ' +
+  const script =
+    'for i in 1 2 3 4 5 6 7 8 9 10; do sh -c "sleep 0.3 &"; done; sleep 2; ' +
     "echo ZOMBIES=$(ps -eo stat= | grep -c '^Z')";
   const r = await runToEnd("oneshot-zombies", [
     "--network=none",

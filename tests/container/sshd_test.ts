@@ -16,16 +16,22 @@ Deno.test("sshd: enabled image + --enable-insecure-key: ssh root@127.0.0.1 works
     async (c) => {
       await c.waitUntilUp();
 
-      await t.step("host keys were made at boot, and differ per container", async () => {
-        const r = await c.sh("ls /etc/ssh/ssh_host_*_key");
-        assert.match(r.stdout, /ssh_host_ed25519_key/);
-      });
+      await t.step(
+        "host keys were made at boot, and differ per container",
+        async () => {
+          const r = await c.sh("ls /etc/ssh/ssh_host_*_key");
+          assert.match(r.stdout, /ssh_host_ed25519_key/);
+        },
+      );
 
-      await t.step("ssh with the insecure key runs a command as root", async () => {
-        const r = await c.sh(`${SSH} 'echo ssh-ok; id -un'`);
-        assert.equal(r.code, 0, r.stderr);
-        assert.equal(r.stdout, "ssh-ok\nroot\n");
-      });
+      await t.step(
+        "ssh with the insecure key runs a command as root",
+        async () => {
+          const r = await c.sh(`${SSH} 'echo ssh-ok; id -un'`);
+          assert.equal(r.code, 0, r.stderr);
+          assert.equal(r.stdout, "ssh-ok\nroot\n");
+        },
+      );
 
       await t.step("password logins are refused", async () => {
         const r = await c.sh(
@@ -47,12 +53,18 @@ Deno.test("sshd: enabled image + --enable-insecure-key: ssh root@127.0.0.1 works
 Deno.test("sshd: enable_insecure_key at runtime and `sv up sshd` in the default image", async () => {
   await withContainer("sshd-runtime", ["--network=none", IMAGE], async (c) => {
     await c.waitUntilUp();
-    const en = await c.sh("/usr/sbin/enable_insecure_key && rm -f /etc/service/sshd/down && sv up sshd");
+    const en = await c.sh(
+      "/usr/sbin/enable_insecure_key && rm -f /etc/service/sshd/down && sv up sshd",
+    );
     assert.equal(en.code, 0, en.stderr);
     await c.waitUntilUp();
     // sshd makes its host keys first: give it a few seconds to listen.
     let r = await c.sh(`${SSH} echo ssh-ok`);
-    for (let i = 0; i < 20 && r.code === 255 && /Connection refused/.test(r.stderr); i++) {
+    for (
+      let i = 0;
+      i < 20 && r.code === 255 && /Connection refused/.test(r.stderr);
+      i++
+    ) {
       await new Promise((ok) => setTimeout(ok, 250));
       r = await c.sh(`${SSH} echo ssh-ok`);
     }

@@ -14,13 +14,25 @@ async function tool(name: string, args: string[]) {
     stdin: "null",
   }).output();
   const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  return {
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+  };
 }
 
 Deno.test("docker-bash CONTAINER COMMAND runs COMMAND in a login shell with the container's environment", async () => {
-  await withContainer("docker-bash", ["--network=none", "-e", "FROM_CLI=x y", TEST_IMAGE], async (c) => {
+  await withContainer("docker-bash", [
+    "--network=none",
+    "-e",
+    "FROM_CLI=x y",
+    TEST_IMAGE,
+  ], async (c) => {
     await c.waitUntilUp();
-    const r = await tool("docker-bash", [c.name, 'echo "[$FROM_CLI] [$DIRVAR]"; exit 4']);
+    const r = await tool("docker-bash", [
+      c.name,
+      'echo "[$FROM_CLI] [$DIRVAR]"; exit 4',
+    ]);
     assert.equal(r.code, 4, r.stderr);
     assert.equal(r.stdout, "[x y] [fromdir]\n");
   });
@@ -28,7 +40,11 @@ Deno.test("docker-bash CONTAINER COMMAND runs COMMAND in a login shell with the 
 
 Deno.test("docker-ssh CONTAINER COMMAND logs in with the insecure key", async () => {
   // A network with an address: the host's default bridge.
-  await withContainer("docker-ssh", [SSHD_IMAGE, "/sbin/my_init", "--enable-insecure-key"], async (c) => {
+  await withContainer("docker-ssh", [
+    SSHD_IMAGE,
+    "/sbin/my_init",
+    "--enable-insecure-key",
+  ], async (c) => {
     await c.waitUntilUp();
     const r = await tool("docker-ssh", [c.name, "echo ssh-ok; hostname"]);
     assert.equal(r.code, 0, r.stderr);

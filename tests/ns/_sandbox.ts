@@ -15,8 +15,14 @@ export const DIST = `${ROOT}/dist`;
 /** my_init as built by `make compile`. */
 export const MY_INIT = `${DIST}/my_init`;
 
-/** A fixture file: text (mode 0644) or a script (mode 0755). */
-export type Fixture = Record<string, string | { text: string; mode: number }>;
+/**
+ * A fixture file: text or bytes (mode 0644), or a script (mode 0755). Bytes
+ * give files that are not UTF-8 (a JS string cannot hold invalid UTF-8).
+ */
+export type Fixture = Record<
+  string,
+  string | Uint8Array | { text: string | Uint8Array; mode: number }
+>;
 
 /** A script file for a fixture: `#!/bin/sh` + body, mode 0755. */
 export function script(
@@ -72,10 +78,12 @@ export class Sandbox {
     for (const [path, spec] of Object.entries(options.files ?? {})) {
       const file = `${fixture}${path}`;
       await Deno.mkdir(dirname(file), { recursive: true });
-      const { text, mode } = typeof spec === "string"
-        ? { text: spec, mode: 0o644 }
-        : spec;
-      await Deno.writeTextFile(file, text);
+      const { text, mode } =
+        typeof spec === "string" || spec instanceof Uint8Array
+          ? { text: spec, mode: 0o644 }
+          : spec;
+      if (typeof text === "string") await Deno.writeTextFile(file, text);
+      else await Deno.writeFile(file, text);
       await Deno.chmod(file, mode);
     }
     const command = options.command ?? [MY_INIT, ...(options.args ?? [])];

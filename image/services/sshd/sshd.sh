@@ -1,6 +1,7 @@
 #!/bin/bash
 # sshd as a runit service, disabled by default (a `down` file), key-only.
 set -euo pipefail
+# shellcheck source=image/buildconfig # (/bd_build/ exists in the build only)
 source /bd_build/buildconfig
 set -x
 

@@ -1,6 +1,7 @@
 #!/bin/bash
 # syslog-ng (listening on /dev/log only) and logrotate.
 set -euo pipefail
+# shellcheck source=image/buildconfig # (/bd_build/ exists in the build only)
 source /bd_build/buildconfig
 set -x
 

@@ -1,0 +1,232 @@
+/**
+ * Regression tests for the traps of running the Deno runtime as PID 1:
+ * no /proc, signal dispositions and masks leaking into children, a second
+ * waiter for children (Deno.Command, node:child_process), and running as a
+ * plain process instead of PID 1.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { MY_INIT, ROOT, runSandbox, script, zombiesUnder } from "./_sandbox.ts";
+import {
+  childrenOf,
+  ignore,
+  logLines,
+  procStat,
+  until,
+  withSandbox,
+} from "./my_init_helpers.ts";
+
+Deno.test({
+  name: "my_init runs a main command and exits with its code without /proc",
+  ignore,
+  async fn() {
+    // node:fs panics at load time without /proc (it reads
+    // /proc/self/...); my_init must not import it, and kill-all must not
+    // need /proc when it is PID 1.
+    const r = await runSandbox({
+      args: ["--skip-runit", "--", "sh", "-c", "test -e /proc/self || exit 7; exit 9"],
+      proc: false,
+      files: { "/etc/my_init.d/10_x": script("echo ran >> /shared/log") },
+    });
+    assert.equal(r.code, 7, r.stderr);
+    assert.equal(r.shared.log, "ran\n");
+  },
+});
+
+/** Bit of signal `n` in a /proc/PID/status signal mask. */
+const bit = (n: number) => 1n << BigInt(n - 1);
+const SIGPIPE = 13;
+
+function masks(text: string): { ign: bigint; blk: bigint } {
+  const get = (name: string) => {
+    const m = new RegExp(`^${name}:\\s*([0-9a-f]+)$`, "m").exec(text);
+    if (!m) throw new Error(`no ${name} in ${text}`);
+    return BigInt(`0x${m[1]}`);
+  };
+  return { ign: get("SigIgn"), blk: get("SigBlk") };
+}
+
+Deno.test({
+  name: "my_init starts children with SIGPIPE at its default and no signal blocked",
+  ignore,
+  async fn() {
+    // The runtime ignores SIGPIPE and an ignored disposition survives exec;
+    // the mask of the spawning thread is inherited too. Checked for a
+    // startup script, a runit service and the main command (exec'd grep, so
+    // no shell in between can reset anything).
+    const grep = "exec grep -E '^Sig(Ign|Blk):' /proc/self/status";
+    const { out, result } = await withSandbox(
+      {
+        args: [
+          "--",
+          "sh",
+          "-c",
+          "until [ -s /shared/service ]; do sleep 0.05; done; " +
+          "grep -E '^Sig(Ign|Blk):' /proc/self/status",
+        ],
+        files: {
+          "/etc/my_init.d/10_sig": script(`${grep} > /shared/startup`),
+          "/etc/service/sig/run": script(
+            `grep -E '^Sig(Ign|Blk):' /proc/self/status > /shared/service.new
+mv /shared/service.new /shared/service
+exec sleep 1000`,
+          ),
+        },
+      },
+      async (box, done) => {
+        await done;
+        return {
+          startup: await box.read("startup"),
+          service: await box.read("service"),
+        };
+      },
+    );
+    assert.equal(out.code, 0, out.stderr);
+    for (const [who, text] of [
+      ["startup script", result.startup],
+      ["service", result.service],
+      ["main command", out.stdout],
+    ]) {
+      const { ign, blk } = masks(text);
+      assert.equal(ign & bit(SIGPIPE), 0n, `SIGPIPE ignored in the ${who}: ${text}`);
+      assert.equal(blk, 0n, `signals blocked in the ${who}: ${text}`);
+    }
+  },
+});
+
+Deno.test({
+  name: "my_init lets a `yes | head -1` pipeline end with SIGPIPE",
+  ignore,
+  async fn() {
+    // With SIGPIPE ignored, `yes` would end on EPIPE with status 1 and a
+    // "Broken pipe" message instead of dying of SIGPIPE (141).
+    const r = await runSandbox({
+      args: [
+        "--skip-startup-files",
+        "--skip-runit",
+        "--",
+        "bash",
+        "-c",
+        'yes | head -1; echo "${PIPESTATUS[0]}"',
+      ],
+    }, 30000);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "y\n141\n");
+    assert.doesNotMatch(r.stderr, /Broken pipe/);
+  },
+});
+
+/** The .ts files of `dir` (recursively), but tests. */
+async function productSources(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    const path = join(dir, e.name);
+    if (e.isDirectory) out.push(...await productSources(path));
+    else if (e.name.endsWith(".ts") && !e.name.endsWith("_test.ts")) {
+      out.push(path);
+    }
+  }
+  return out;
+}
+
+/** Source text without comments (so that comments may name what is banned). */
+function code(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`])\/\/.*$/gm, "$1");
+}
+
+Deno.test({
+  name: "my_init, setuser and lib use neither Deno.Command, node:child_process nor node:fs",
+  async fn() {
+    // Deno.Command and node:child_process keep a waiter of their own for the
+    // children they start; with our waitpid(-1) reaper in the same process
+    // each steals the other's exit statuses (a lost status hangs a wait
+    // forever, or a child is reported with the wrong code). node:fs panics
+    // at load without /proc, which a container may lack. Product code (not
+    // tests) is checked, and so is the built bundle, which also holds what
+    // those files import.
+    const banned: [string, RegExp][] = [
+      ["Deno.Command", /\bDeno\s*\.\s*Command\b/],
+      ["Deno.run", /\bDeno\s*\.\s*run\s*\(/],
+      ["node:child_process", /["']node:child_process["']/],
+      ["node:fs", /["'](node:)?fs(\/promises)?["']/],
+    ];
+    const files: string[] = [];
+    for (const dir of ["init", "lib", "setuser"]) {
+      files.push(...await productSources(join(ROOT, dir)));
+    }
+    assert.ok(files.some((f) => f.endsWith("init/main.ts")), files.join());
+    const bundle = join(ROOT, "dist/lib/my_init.js");
+    const sources = files.map((f) => [f, f] as const);
+    const hits: string[] = [];
+    for (const [name, path] of [...sources, ["bundle", bundle] as const]) {
+      let text: string;
+      try {
+        text = await Deno.readTextFile(path);
+      } catch (e) {
+        if (name === "bundle") continue; // not built: the sources still count
+        throw e;
+      }
+      const body = code(text);
+      for (const [what, re] of banned) {
+        if (re.test(body)) hits.push(`${path}: ${what}`);
+      }
+    }
+    assert.deepEqual(hits, []);
+  },
+});
+
+Deno.test({
+  name: "my_init not running as PID 1 becomes a child subreaper and reaps orphans",
+  ignore,
+  async fn() {
+    // PID 1 of the sandbox is a shell; my_init is its child. The orphan
+    // (a sleep whose parent subshell exits at once) must come to my_init,
+    // the nearest subreaper, not to the shell.
+    const main = "(sleep 0.3 &); touch /shared/spawned; " +
+      "while [ ! -e /shared/go ]; do sleep 0.05; done";
+    const { out, result } = await withSandbox(
+      {
+        command: [
+          "/bin/sh",
+          "-c",
+          `${MY_INIT} -v --skip-startup-files --skip-runit -- sh -c '${main}'; ` +
+          "echo $? > /shared/rc",
+        ],
+      },
+      async (box, done) => {
+        await box.waitFor("spawned", 20000);
+        const pid1 = await box.pid1();
+        const [myInit] = await childrenOf(pid1);
+        assert.ok(myInit, "my_init not found under the sandbox's PID 1");
+        // Once the orphan is gone, my_init's only child is its main command.
+        await until(
+          "my_init has reaped the orphan",
+          async () => (await childrenOf(myInit.pid)).length === 1,
+          20000,
+          async () => JSON.stringify(await childrenOf(myInit.pid)),
+        );
+        const zombies = await zombiesUnder(myInit.pid);
+        const alive = (await procStat(myInit.pid))?.state;
+        await Deno.writeTextFile(`${box.shared}/go`, "");
+        await done;
+        return { zombies, alive, rc: await box.read("rc") };
+      },
+    );
+    assert.deepEqual(result.zombies, []);
+    assert.notEqual(result.alive, undefined);
+    assert.equal(result.rc, "0\n", out.stderr);
+    const log = logLines(out.stderr);
+    assert.ok(
+      log.includes("Not running as PID 1: registered as child subreaper"),
+      out.stderr,
+    );
+    assert.equal(
+      log.filter((l) => l.startsWith("Reaped orphan PID")).length,
+      1,
+      out.stderr,
+    );
+  },
+});

@@ -1,0 +1,351 @@
+/**
+ * The shutdown sequence and the runit integration: services up, then on TERM
+ * the pre-shutdown scripts, every service down, the post-shutdown scripts;
+ * a service ignoring TERM is killed after KILL_PROCESS_TIMEOUT; a failing
+ * shutdown script does not skip the next; one-shot mode shuts down the same
+ * way with the main command's code; `--status` and `--wait-for-services`.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { MY_INIT, script } from "./_sandbox.ts";
+import {
+  bash,
+  ignore,
+  logLines,
+  type Outcome,
+  until,
+  withSandbox,
+} from "./my_init_helpers.ts";
+
+/**
+ * A service that logs `up NAME`, and `down NAME` when TERM stops it. bash
+ * runs the trap once the current short sleep ends.
+ */
+function service(name: string): { text: string; mode: number } {
+  return bash([
+    `trap 'echo down ${name} >> /shared/order; exit 0' TERM`,
+    `echo up ${name} >> /shared/order`,
+    "while :; do sleep 0.1; done",
+  ].join("\n"));
+}
+
+const mark = (line: string) => script(`echo ${line} >> /shared/order`);
+
+function lines(text: string): string[] {
+  return text.split("\n").filter((l) => l !== "");
+}
+
+/** Splits the order log into its phases, checking each phase's content. */
+function assertPhases(
+  got: string[],
+  phases: string[][],
+  out: Outcome,
+): void {
+  const what = `order: ${JSON.stringify(got)}\n${out.stderr}`;
+  let i = 0;
+  for (const phase of phases) {
+    const slice = got.slice(i, i + phase.length);
+    assert.deepEqual([...slice].sort(), [...phase].sort(), what);
+    i += phase.length;
+  }
+  assert.equal(got.length, i, what);
+}
+
+const DAEMON_FILES = {
+  "/etc/service/a/run": service("a"),
+  "/etc/service/b/run": service("b"),
+  "/etc/service/c/run": service("c"),
+  "/etc/my_init.pre_shutdown.d/10_pre": mark("pre"),
+  "/etc/my_init.post_shutdown.d/10_post": mark("post"),
+};
+
+async function upCount(read: () => Promise<string>): Promise<number> {
+  return lines(await read()).filter((l) => l.startsWith("up ")).length;
+}
+
+Deno.test({
+  name: "my_init shuts down in order on TERM: pre-shutdown, services, post-shutdown",
+  ignore,
+  async fn() {
+    const { out, result } = await withSandbox(
+      { args: [], files: DAEMON_FILES },
+      async (box, done) => {
+        await until("three services up", async () =>
+          await upCount(() => box.read("order")) === 3);
+        await box.kill("SIGTERM");
+        await done;
+        return lines(await box.read("order"));
+      },
+    );
+    assertPhases(result, [
+      ["up a", "up b", "up c"],
+      ["pre"],
+      ["down a", "down b", "down c"],
+      ["post"],
+    ], out);
+    // Daemon mode after a requested shutdown is a success.
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(out.signal, null);
+    assert.ok(
+      logLines(out.stderr).includes("Received SIGTERM; shutting down..."),
+      out.stderr,
+    );
+  },
+});
+
+Deno.test({
+  name: "my_init shuts down in order on INT as on TERM",
+  ignore,
+  async fn() {
+    const { out, result } = await withSandbox(
+      { args: [], files: DAEMON_FILES },
+      async (box, done) => {
+        await until("three services up", async () =>
+          await upCount(() => box.read("order")) === 3);
+        await box.kill("SIGINT");
+        await done;
+        return lines(await box.read("order"));
+      },
+    );
+    assertPhases(result, [
+      ["up a", "up b", "up c"],
+      ["pre"],
+      ["down a", "down b", "down c"],
+      ["post"],
+    ], out);
+    assert.equal(out.code, 0, out.stderr);
+  },
+});
+
+Deno.test({
+  name: "my_init kills a service that ignores TERM after KILL_PROCESS_TIMEOUT and completes the shutdown",
+  ignore,
+  async fn() {
+    const { out, result } = await withSandbox(
+      {
+        args: [],
+        env: { KILL_PROCESS_TIMEOUT: "1" },
+        files: {
+          "/etc/service/good/run": service("good"),
+          // The ignored TERM survives exec: sleep never reacts to it.
+          "/etc/service/stubborn/run": script(
+            "trap '' TERM\necho up stubborn >> /shared/order\nexec sleep 1000",
+          ),
+          "/etc/my_init.post_shutdown.d/10_post": mark("post"),
+        },
+      },
+      async (box, done) => {
+        await until("two services up", async () =>
+          await upCount(() => box.read("order")) === 2);
+        await box.kill("SIGTERM");
+        await done;
+        return lines(await box.read("order"));
+      },
+    );
+    assertPhases(result, [["up good", "up stubborn"], ["down good"], ["post"]], out);
+    assert.ok(
+      logLines(out.stderr).includes(
+        "Services still up after 1 s: stubborn. Killing them.",
+      ),
+      out.stderr,
+    );
+    assert.equal(out.code, 0, out.stderr);
+  },
+});
+
+Deno.test({
+  name: "my_init runs every shutdown script even when one fails",
+  ignore,
+  async fn() {
+    const { out, result } = await withSandbox(
+      {
+        args: [],
+        files: {
+          "/etc/service/a/run": service("a"),
+          "/etc/my_init.pre_shutdown.d/10_fail": script(
+            "echo pre1 >> /shared/order\nexit 4",
+          ),
+          "/etc/my_init.pre_shutdown.d/20_next": mark("pre2"),
+          "/etc/my_init.post_shutdown.d/10_fail": script(
+            "echo post1 >> /shared/order\nexit 4",
+          ),
+          "/etc/my_init.post_shutdown.d/20_next": mark("post2"),
+        },
+      },
+      async (box, done) => {
+        await until("service up", async () =>
+          await upCount(() => box.read("order")) === 1);
+        await box.kill("SIGTERM");
+        await done;
+        return lines(await box.read("order"));
+      },
+    );
+    assert.deepEqual(result, ["up a", "pre1", "pre2", "down a", "post1", "post2"], out.stderr);
+    const log = logLines(out.stderr);
+    for (const dir of ["pre_shutdown", "post_shutdown"]) {
+      assert.ok(
+        log.some((l) =>
+          l.includes(`/etc/my_init.${dir}.d/10_fail`) && /status 4\b/.test(l)
+        ),
+        out.stderr,
+      );
+    }
+    assert.equal(out.code, 0, out.stderr);
+  },
+});
+
+Deno.test({
+  name: "my_init stops services after the main command and exits with its code",
+  ignore,
+  async fn() {
+    const main = "until [ $(grep -c '^up' /shared/order 2>/dev/null) = 2 ]; " +
+      "do sleep 0.05; done; echo main >> /shared/order; exit 5";
+    const { out, result } = await withSandbox(
+      {
+        args: ["--", "sh", "-c", main],
+        files: {
+          "/etc/service/a/run": service("a"),
+          "/etc/service/b/run": service("b"),
+          "/etc/my_init.pre_shutdown.d/10_pre": mark("pre"),
+          "/etc/my_init.post_shutdown.d/10_post": mark("post"),
+        },
+      },
+      async (box, done) => {
+        await done;
+        return lines(await box.read("order"));
+      },
+    );
+    assertPhases(result, [
+      ["up a", "up b"],
+      ["main"],
+      ["pre"],
+      ["down a", "down b"],
+      ["post"],
+    ], out);
+    assert.equal(out.code, 5, out.stderr);
+  },
+});
+
+/** `sv`-like wait, in sh, until every given service's stat reads `run`. */
+function waitRunning(names: string[]): string {
+  const checks = names.map((n) =>
+    `grep -q '^run' /etc/service/${n}/supervise/stat 2>/dev/null`
+  ).join(" && ");
+  return `until ${checks}; do sleep 0.05; done`;
+}
+
+Deno.test({
+  name: "my_init --status prints ok lines and exits 0 when every enabled service is up",
+  ignore,
+  async fn() {
+    const main = `${waitRunning(["a", "b"])}; ` +
+      `${MY_INIT} --status > /shared/status; echo $? > /shared/rc`;
+    const { out, result } = await withSandbox(
+      {
+        args: ["--", "sh", "-c", main],
+        files: {
+          "/etc/service/a/run": script("exec sleep 1000"),
+          "/etc/service/b/run": script("exec sleep 1000"),
+          // Disabled: reported, but not a failure.
+          "/etc/service/c/run": script("exec sleep 1000"),
+          "/etc/service/c/down": "",
+        },
+      },
+      async (box, done) => {
+        await done;
+        return { status: await box.read("status"), rc: await box.read("rc") };
+      },
+    );
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(
+      result.status,
+      "ok: a: run\nok: b: run\nok: c: down (disabled)\n",
+    );
+    assert.equal(result.rc, "0\n");
+  },
+});
+
+Deno.test({
+  name: "my_init --status prints fail and exits 1 when a service is down",
+  ignore,
+  async fn() {
+    // Take b down through runsv's control FIFO, as `sv down b` does.
+    const main = `${waitRunning(["a", "b"])}; ` +
+      "printf d > /etc/service/b/supervise/control; " +
+      "until grep -q '^down' /etc/service/b/supervise/stat; do sleep 0.05; done; " +
+      `${MY_INIT} --status > /shared/status; echo $? > /shared/rc`;
+    const { out, result } = await withSandbox(
+      {
+        args: ["--", "sh", "-c", main],
+        files: {
+          "/etc/service/a/run": script("exec sleep 1000"),
+          "/etc/service/b/run": script("exec sleep 1000"),
+        },
+      },
+      async (box, done) => {
+        await done;
+        return { status: await box.read("status"), rc: await box.read("rc") };
+      },
+    );
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(result.status, "ok: a: run\nfail: b: down\n");
+    assert.equal(result.rc, "1\n");
+  },
+});
+
+Deno.test({
+  name: "my_init --wait-for-services starts the main command once every service runs",
+  ignore,
+  async fn() {
+    // runit calls a service up once its `run` is started; that is what
+    // the main command must find, for every one of five services.
+    const names = ["s1", "s2", "s3", "s4", "s5"];
+    const files: Record<string, { text: string; mode: number } | string> = {};
+    for (const n of names) files[`/etc/service/${n}/run`] = script("exec sleep 1000");
+    files["/etc/service/off/run"] = script("exec sleep 1000");
+    files["/etc/service/off/down"] = "";
+    const main = "for s in /etc/service/*; do " +
+      'printf "%s %s\\n" "${s##*/}" "$(head -c 3 $s/supervise/stat 2>/dev/null)"; ' +
+      "done > /shared/seen";
+    const { out, result } = await withSandbox(
+      { args: ["--wait-for-services=10", "--", "sh", "-c", main], files },
+      async (box, done) => {
+        await done;
+        return lines(await box.read("seen"));
+      },
+    );
+    assert.equal(out.code, 0, out.stderr);
+    assert.deepEqual(result, [...names.map((n) => `${n} run`), "off dow"].sort());
+  },
+});
+
+Deno.test({
+  name: "my_init --wait-for-services fails with exit 1 when a service never comes up",
+  ignore,
+  async fn() {
+    // A file where runsv needs its supervise directory: runsv dies at
+    // once, so the service is never supervised.
+    const { out, result } = await withSandbox(
+      {
+        args: ["--wait-for-services=1", "--", "sh", "-c", "touch /shared/main_ran"],
+        files: {
+          "/etc/service/fine/run": script("exec sleep 1000"),
+          "/etc/service/never/run": script("exec sleep 1000"),
+          "/etc/service/never/supervise": "not a directory\n",
+        },
+      },
+      async (box, done) => {
+        await done;
+        return await Deno.stat(`${box.shared}/main_ran`).then(() => true, () => false);
+      },
+    );
+    assert.equal(out.code, 1, out.stderr);
+    assert.equal(result, false, "the main command ran");
+    assert.ok(
+      logLines(out.stderr).includes("Services not up after 1 s: never"),
+      out.stderr,
+    );
+  },
+});
