@@ -5,7 +5,6 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { parseSignal } from "../lib/signals.ts";
 
 /** The version printed by `--version`. */
@@ -95,8 +94,14 @@ function usageError(message: string): Cli {
   return { action: "usage-error", message, exitCode: 2 };
 }
 
-/** Parses my_init's argv. Never throws. */
-export function parseCli(args: readonly string[]): Cli {
+const NO_FLAGS = {} as Record<string, undefined>;
+
+/**
+ * Parses my_init's argv. Never throws. node:util is loaded only when there
+ * are flags to parse: it costs PID 1 several ms of start-up, and the common
+ * cases (`my_init`, `my_init -- CMD`) have none.
+ */
+export async function parseCli(args: readonly string[]): Promise<Cli> {
   const { flags, command } = splitCommand(args);
   // `--wait-for-services` takes an optional value, which parseArgs cannot
   // express: give the bare flag its default.
@@ -107,7 +112,10 @@ export function parseCli(args: readonly string[]): Cli {
   );
   let values;
   try {
-    ({ values } = parseArgs({
+    const { parseArgs } = flags.length > 0
+      ? await import("node:util")
+      : { parseArgs: undefined };
+    ({ values } = parseArgs === undefined ? { values: NO_FLAGS } : parseArgs({
       args: normalized,
       strict: true,
       allowPositionals: false,

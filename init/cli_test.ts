@@ -6,7 +6,7 @@ import {
   USAGE,
 } from "./cli.ts";
 
-Deno.test("splitCommand() starts the command at -- or the first non-option", () => {
+Deno.test("splitCommand() starts the command at -- or the first non-option", async () => {
   assert.deepEqual(splitCommand(["--quiet", "--", "ls", "-l"]), {
     flags: ["--quiet"],
     command: ["ls", "-l"],
@@ -22,8 +22,8 @@ Deno.test("splitCommand() starts the command at -- or the first non-option", () 
   assert.deepEqual(splitCommand([]), { flags: [], command: [] });
 });
 
-Deno.test("parseCli() maps phusion's flags", () => {
-  const cli = parseCli([
+Deno.test("await parseCli() maps phusion's flags", async () => {
+  const cli = await parseCli([
     "--enable-insecure-key",
     "--skip-startup-files",
     "--no-kill-all-on-exit",
@@ -42,8 +42,8 @@ Deno.test("parseCli() maps phusion's flags", () => {
   assert.deepEqual(cli.options.command, ["bash", "-l"]);
 });
 
-Deno.test("parseCli() defaults to daemon mode at info level", () => {
-  const cli = parseCli([]);
+Deno.test("await parseCli() defaults to daemon mode at info level", async () => {
+  const cli = await parseCli([]);
   assert.equal(cli.action, "run");
   if (cli.action !== "run") return;
   assert.equal(cli.options.logLevel, 2);
@@ -52,37 +52,42 @@ Deno.test("parseCli() defaults to daemon mode at info level", () => {
   assert.equal(cli.options.waitForServices, undefined);
 });
 
-Deno.test("parseCli() rejects --skip-runit without a command", () => {
-  assert.deepEqual(parseCli(["--skip-runit"]), {
+Deno.test("await parseCli() rejects --skip-runit without a command", async () => {
+  assert.deepEqual(await parseCli(["--skip-runit"]), {
     action: "usage-error",
     message: "When --skip-runit is given, you must also pass a main command.",
     exitCode: 1,
   });
 });
 
-Deno.test("parseCli() rejects unknown flags with exit code 2", () => {
-  assert.deepEqual(parseCli(["--bogus"]), {
+Deno.test("await parseCli() rejects unknown flags with exit code 2", async () => {
+  assert.deepEqual(await parseCli(["--bogus"]), {
     action: "usage-error",
     message: "Unknown option '--bogus'",
     exitCode: 2,
   });
 });
 
-Deno.test("parseCli() reads -v, --help, --version and --status", () => {
-  const v = parseCli(["-v", "true"]);
+Deno.test("await parseCli() reads -v, --help, --version and --status", async () => {
+  const v = await parseCli(["-v", "true"]);
   assert.equal(v.action === "run" && v.options.logLevel, 3);
-  assert.deepEqual(parseCli(["--help"]), { action: "help" });
-  assert.deepEqual(parseCli(["-h"]), { action: "help" });
-  assert.deepEqual(parseCli(["--version"]), { action: "version" });
-  assert.equal(parseCli(["--status"]).action, "status");
+  assert.deepEqual(await parseCli(["--help"]), { action: "help" });
+  assert.deepEqual(await parseCli(["-h"]), { action: "help" });
+  assert.deepEqual(await parseCli(["--version"]), { action: "version" });
+  assert.equal((await parseCli(["--status"])).action, "status");
 });
 
-Deno.test("parseCli() parses --rewrite pairs and rejects bad ones", () => {
-  const cli = parseCli(["--rewrite", "TERM:QUIT", "--rewrite=USR1:0", "x"]);
+Deno.test("await parseCli() parses --rewrite pairs and rejects bad ones", async () => {
+  const cli = await parseCli([
+    "--rewrite",
+    "TERM:QUIT",
+    "--rewrite=USR1:0",
+    "x",
+  ]);
   assert.equal(cli.action, "run");
   if (cli.action !== "run") return;
   assert.deepEqual([...cli.options.rewrites], [[15, 3], [10, 0]]);
-  const bad = parseCli(["--rewrite", "TERM", "x"]);
+  const bad = await parseCli(["--rewrite", "TERM", "x"]);
   assert.deepEqual(bad, {
     action: "usage-error",
     message:
@@ -91,25 +96,25 @@ Deno.test("parseCli() parses --rewrite pairs and rejects bad ones", () => {
   });
 });
 
-Deno.test("parseCli() gives --wait-for-services an optional value", () => {
-  const bare = parseCli(["--wait-for-services", "x"]);
+Deno.test("await parseCli() gives --wait-for-services an optional value", async () => {
+  const bare = await parseCli(["--wait-for-services", "x"]);
   assert.equal(
     bare.action === "run" && bare.options.waitForServices,
     DEFAULT_WAIT_FOR_SERVICES,
   );
-  const given = parseCli(["--wait-for-services=2.5", "x"]);
+  const given = await parseCli(["--wait-for-services=2.5", "x"]);
   assert.equal(given.action === "run" && given.options.waitForServices, 2.5);
   assert.equal(
-    parseCli(["--wait-for-services=soon", "x"]).action,
+    (await parseCli(["--wait-for-services=soon", "x"])).action,
     "usage-error",
   );
   assert.equal(
-    parseCli(["--wait-for-services", "--skip-runit", "x"]).action,
+    (await parseCli(["--wait-for-services", "--skip-runit", "x"])).action,
     "usage-error",
   );
 });
 
-Deno.test("USAGE names every flag", () => {
+Deno.test("USAGE names every flag", async () => {
   for (
     const flag of [
       "--enable-insecure-key",

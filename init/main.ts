@@ -365,7 +365,7 @@ function printStatus(): number {
 
 async function main(): Promise<number> {
   restoreCallerEnv();
-  const cli = parseCli(Deno.args);
+  const cli = await parseCli(Deno.args);
   switch (cli.action) {
     case "help":
       Deno.stdout.writeSync(new TextEncoder().encode(USAGE));
