@@ -43,6 +43,7 @@ test-unit: setup
 	$(DENO) task test:unit
 
 test-ns: compile
+	bash scripts/host_deps.sh
 	$(DENO) test -A --no-lock tests/ns/
 
 test-container: compile

@@ -36,7 +36,10 @@ const HIDDEN = [
 ];
 
 /** Creates a sandbox under `root` with `services` (name -> run script). */
-export function makeSandbox(root: string, services: Record<string, string> = {}): Sandbox {
+export function makeSandbox(
+  root: string,
+  services: Record<string, string> = {},
+): Sandbox {
   const dir = Deno.makeTempDirSync({ dir: root, prefix: "sb-" });
   for (const d of ["upper", "work", "service"]) Deno.mkdirSync(`${dir}/${d}`);
   for (const [name, run] of Object.entries(services)) {
@@ -80,15 +83,26 @@ export function etcSetup(sandbox: Sandbox): string {
 }
 
 /** unshare's flags for a fresh PID namespace whose PID 1 dies with unshare. */
-export const UNSHARE_PID = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"];
+export const UNSHARE_PID = [
+  "unshare",
+  "--pid",
+  "--fork",
+  "--mount-proc",
+  "--kill-child",
+];
 
 /**
  * argv that runs `init` as PID 1 of a fresh PID namespace on the sandbox's
  * /etc (the set-up sh execs the init, so the init keeps PID 1), with its
  * output appended to the sandbox's log.
  */
-export function inNamespace(sandbox: Sandbox, init: readonly string[]): string[] {
-  const script = `${etcSetup(sandbox)}\nexec "$@" >>${shQuote(sandbox.log)} 2>&1`;
+export function inNamespace(
+  sandbox: Sandbox,
+  init: readonly string[],
+): string[] {
+  const script = `${etcSetup(sandbox)}\nexec "$@" >>${
+    shQuote(sandbox.log)
+  } 2>&1`;
   return [...UNSHARE_PID, "sh", "-c", script, "sh", ...init];
 }
 
@@ -96,9 +110,22 @@ export function inNamespace(sandbox: Sandbox, init: readonly string[]): string[]
  * argv that runs `argv` (e.g. hyperfine) in one private mount namespace
  * with the sandbox's /etc; the PID namespaces it then makes inherit it.
  */
-export function withPrivateEtc(sandbox: Sandbox, argv: readonly string[]): string[] {
+export function withPrivateEtc(
+  sandbox: Sandbox,
+  argv: readonly string[],
+): string[] {
   const script = `${etcSetup(sandbox)}\nexec "$@"`;
-  return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", ...argv];
+  return [
+    "unshare",
+    "--mount",
+    "--propagation",
+    "private",
+    "sh",
+    "-c",
+    script,
+    "sh",
+    ...argv,
+  ];
 }
 
 /**
@@ -111,15 +138,19 @@ export async function findPid1(
   expectName: string | undefined,
   ms = 10_000,
 ): Promise<number | undefined> {
-  return await poll(() => {
-    const [pid] = childrenOf(unsharePid);
-    if (pid === undefined) return undefined;
-    if (expectName === undefined) return pid;
-    try {
-      const comm = Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
-      return comm === expectName ? pid : undefined;
-    } catch {
-      return undefined;
-    }
-  }, ms, 2);
+  return await poll(
+    () => {
+      const [pid] = childrenOf(unsharePid);
+      if (pid === undefined) return undefined;
+      if (expectName === undefined) return pid;
+      try {
+        const comm = Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
+        return comm === expectName ? pid : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    ms,
+    2,
+  );
 }

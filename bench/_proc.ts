@@ -28,7 +28,10 @@ const live = new Set<Owned>();
  * `BENCH_DEBUG=1`); the child is killed by {@linkcode killAll} if the
  * harness is interrupted.
  */
-export function spawn(argv: readonly string[], env?: Record<string, string>): Owned {
+export function spawn(
+  argv: readonly string[],
+  env?: Record<string, string>,
+): Owned {
   const debug = Deno.env.get("BENCH_DEBUG") === "1";
   const cmd = new Deno.Command(argv[0], {
     args: argv.slice(1),
@@ -50,13 +53,14 @@ export function spawn(argv: readonly string[], env?: Record<string, string>): Ow
 }
 
 /**
- * Waits for `owned` to exit within `ms`; past the deadline sends KILL (the
- * namespace's PID 1 dies with unshare through --kill-child) and returns
- * undefined.
+ * Waits for `owned` to exit within `ms`; past the deadline calls
+ * `beforeKill` (to record what hangs), sends KILL (the namespace's PID 1
+ * dies with unshare through --kill-child) and returns undefined.
  */
 export async function waitExit(
   owned: Owned,
   ms: number,
+  beforeKill?: () => void,
 ): Promise<{ status: Deno.CommandStatus; at: number } | undefined> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<undefined>((resolve) => {
@@ -65,6 +69,7 @@ export async function waitExit(
   const result = await Promise.race([owned.exited, deadline]);
   clearTimeout(timer);
   if (result) return result;
+  beforeKill?.();
   await stop(owned);
   return undefined;
 }
@@ -132,7 +137,9 @@ export function childrenOf(pid: number): number[] {
 }
 
 /** State letter and process group of `pid` from /proc/PID/stat. */
-export function procStat(pid: number): { state: string; pgrp: number } | undefined {
+export function procStat(
+  pid: number,
+): { state: string; pgrp: number } | undefined {
   const text = readText(`/proc/${pid}/stat`);
   if (!text) return undefined;
   // comm may hold spaces and parentheses: fields start after the last ')'.
@@ -153,7 +160,10 @@ export function procStatus(pid: number): Record<string, string> | undefined {
 }
 
 /** A `kB` field of /proc/PID/status in MB (MiB), or undefined. */
-export function statusMB(status: Record<string, string>, field: string): number | undefined {
+export function statusMB(
+  status: Record<string, string>,
+  field: string,
+): number | undefined {
   const m = /^(\d+) kB$/.exec(status[field] ?? "");
   return m ? Number(m[1]) / 1024 : undefined;
 }

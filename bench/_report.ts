@@ -58,18 +58,27 @@ export function num(v: number, digits: number): string {
 }
 
 /** `12.3 ms (11.9–13.0)`, or the reason when there is no measurement. */
-export function formatCell(cell: Stats | string | undefined, m: Metric): string {
+export function formatCell(
+  cell: Stats | string | undefined,
+  m: Metric,
+): string {
   if (cell === undefined) return "n/a";
   if (typeof cell === "string") return cell;
   const unit = m.unit && m.unit !== "count" ? ` ${m.unit}` : "";
-  if (cell.n === 1 || cell.min === cell.max) return `${num(cell.median, m.digits)}${unit}`;
+  if (cell.n === 1 || cell.min === cell.max) {
+    return `${num(cell.median, m.digits)}${unit}`;
+  }
   return `${num(cell.median, m.digits)}${unit} (${num(cell.min, m.digits)}–${
     num(cell.max, m.digits)
   })`;
 }
 
 /** The stats of `subject`'s `metric` in `fig`, if measured. */
-export function cellOf(fig: Figure, subject: string, metric: string): Stats | undefined {
+export function cellOf(
+  fig: Figure,
+  subject: string,
+  metric: string,
+): Stats | undefined {
   const c = fig.rows.find((r) => r.subject === subject)?.cells[metric];
   return typeof c === "object" ? c : undefined;
 }
@@ -89,16 +98,19 @@ function renderFigure(fig: Figure): string {
     `|${head.map((_, i) => (i === 0 ? " --- " : " ---: ")).join("|")}|`,
   ];
   for (const row of fig.rows) {
-    const cells = [row.subject === fig.ours ? `**${row.subject}**` : row.subject];
+    const cells = [
+      row.subject === fig.ours ? `**${row.subject}**` : row.subject,
+    ];
     let n = 0;
     for (const m of fig.metrics) {
       const c = row.cells[m.key];
       cells.push(formatCell(c, m));
       if (typeof c === "object") n = Math.max(n, c.n);
       if (withRatio) {
-        const r = row.subject === fig.ours
-          ? undefined
-          : ratio(cellOf(fig, fig.ours!, m.key), typeof c === "object" ? c : undefined);
+        const r = row.subject === fig.ours ? undefined : ratio(
+          cellOf(fig, fig.ours!, m.key),
+          typeof c === "object" ? c : undefined,
+        );
         cells.push(r === undefined ? "" : `${r.toFixed(2)}x`);
       }
     }
@@ -123,7 +135,9 @@ export function renderMarkdown(r: Results): string {
     "",
     "| | |",
     "| --- | --- |",
-    ...Object.entries(r.machine).map(([k, v]) => `| ${k} | ${v.replaceAll("|", "\\|")} |`),
+    ...Object.entries(r.machine).map(([k, v]) =>
+      `| ${k} | ${v.replaceAll("|", "\\|")} |`
+    ),
     ...Object.entries(r.config).map(([k, v]) => `| ${k} | ${v} |`),
     "",
     "## Targets (ours)",

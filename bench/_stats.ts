@@ -18,7 +18,9 @@ export interface Stats {
  * even count); undefined for an empty sample or one with a NaN.
  */
 export function summarize(values: readonly number[]): Stats | undefined {
-  if (values.length === 0 || values.some((v) => Number.isNaN(v))) return undefined;
+  if (values.length === 0 || values.some((v) => Number.isNaN(v))) {
+    return undefined;
+  }
   const s = [...values].sort((a, b) => a - b);
   const mid = s.length >> 1;
   const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
@@ -26,7 +28,10 @@ export function summarize(values: readonly number[]): Stats | undefined {
 }
 
 /** `a / b` of two medians, or undefined when either is missing or b is 0. */
-export function ratio(a: Stats | undefined, b: Stats | undefined): number | undefined {
+export function ratio(
+  a: Stats | undefined,
+  b: Stats | undefined,
+): number | undefined {
   if (!a || !b || b.median === 0) return undefined;
   return a.median / b.median;
 }

@@ -6,7 +6,12 @@ Deno.test("summarize() takes the middle value of an odd sample", () => {
 });
 
 Deno.test("summarize() averages the two middle values of an even sample", () => {
-  deepStrictEqual(summarize([4, 1, 2, 3]), { median: 2.5, min: 1, max: 4, n: 4 });
+  deepStrictEqual(summarize([4, 1, 2, 3]), {
+    median: 2.5,
+    min: 1,
+    max: 4,
+    n: 4,
+  });
 });
 
 Deno.test("summarize() rejects an empty sample or a NaN", () => {

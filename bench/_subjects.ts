@@ -47,7 +47,10 @@ export function peerArgv(peer: Peer, command: readonly string[]): string[] {
  * Our my_init in one-shot mode. --skip-runit: without it my_init also
  * boots runit before the command, which no peer does.
  */
-export function oursOneShot(setup: Setup, command: readonly string[]): string[] | undefined {
+export function oursOneShot(
+  setup: Setup,
+  command: readonly string[],
+): string[] | undefined {
   if (!setup.dist) return undefined;
   return [
     `${setup.dist}/my_init`,
@@ -60,7 +63,11 @@ export function oursOneShot(setup: Setup, command: readonly string[]): string[] 
 }
 
 /** The bare runtime running `script` with exactly our launcher's flags. */
-export function floorArgv(setup: Setup, script: string, v8Flags: readonly string[] = []): string[] {
+export function floorArgv(
+  setup: Setup,
+  script: string,
+  v8Flags: readonly string[] = [],
+): string[] {
   return [setup.deno, ...RUN_FLAGS, ...v8FlagArgs(v8Flags), script];
 }
 
@@ -80,7 +87,13 @@ export function oursDirect(
   args: readonly string[],
 ): string[] | undefined {
   if (!setup.dist) return undefined;
-  return [setup.deno, ...RUN_FLAGS, ...extra, `${setup.dist}/lib/${tool}.js`, ...args];
+  return [
+    setup.deno,
+    ...RUN_FLAGS,
+    ...extra,
+    `${setup.dist}/lib/${tool}.js`,
+    ...args,
+  ];
 }
 
 /** The environment every measured command gets: the floor's DENO_DIR. */

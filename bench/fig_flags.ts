@@ -9,10 +9,29 @@
  * @module
  */
 
-import { timeCommands, type Timed, type Timing, timingCell } from "./_hyperfine.ts";
-import { makeSandbox, removeSandbox, UNSHARE_PID, withPrivateEtc } from "./_ns.ts";
+import {
+  cpuCell,
+  timeCommands,
+  type Timed,
+  type Timing,
+  timingCell,
+} from "./_hyperfine.ts";
+import { TIME_METRICS } from "./fig_oneshot.ts";
+import {
+  makeSandbox,
+  removeSandbox,
+  UNSHARE_PID,
+  withPrivateEtc,
+} from "./_ns.ts";
 import type { Figure, Row, Target } from "./_report.ts";
-import { benchEnv, floorArgv, oursDirect, oursOneShot, type Setup, v8FlagArgs } from "./_subjects.ts";
+import {
+  benchEnv,
+  floorArgv,
+  oursDirect,
+  oursOneShot,
+  type Setup,
+  v8FlagArgs,
+} from "./_subjects.ts";
 import { measureIdle } from "./fig_memory.ts";
 
 /** A runtime configuration to try. */
@@ -26,22 +45,44 @@ interface Variant {
 export const VARIANTS: Variant[] = [
   { name: "launcher flags (baseline)", flags: [] },
   { name: "--no-code-cache", flags: ["--no-code-cache"] },
-  { name: "v8 --max-semi-space-size=1", flags: v8FlagArgs(["--max-semi-space-size=1"]) },
+  {
+    name: "v8 --max-semi-space-size=1",
+    flags: v8FlagArgs(["--max-semi-space-size=1"]),
+  },
   { name: "v8 --single-threaded", flags: v8FlagArgs(["--single-threaded"]) },
   { name: "v8 --lite-mode", flags: v8FlagArgs(["--lite-mode"]) },
   { name: "v8 --jitless", flags: v8FlagArgs(["--jitless"]) },
-  { name: "v8 --optimize-for-size", flags: v8FlagArgs(["--optimize-for-size"]) },
+  {
+    name: "v8 --optimize-for-size",
+    flags: v8FlagArgs(["--optimize-for-size"]),
+  },
   {
     name: "v8 --single-threaded,--max-semi-space-size=1",
     flags: v8FlagArgs(["--single-threaded", "--max-semi-space-size=1"]),
   },
   {
     name: "v8 --lite-mode,--single-threaded,--max-semi-space-size=1",
-    flags: v8FlagArgs(["--lite-mode", "--single-threaded", "--max-semi-space-size=1"]),
+    flags: v8FlagArgs([
+      "--lite-mode",
+      "--single-threaded",
+      "--max-semi-space-size=1",
+    ]),
   },
 ];
 
 const COLD = "empty DENO_DIR every run";
+
+/** One-line scripts, each using one feature my_init uses at start-up. */
+const PROBES: Record<string, string> = {
+  'import "node:util"': 'import "node:util";\n',
+  'await import("node:util")': 'await import("node:util");\n',
+  "Deno.dlopen(libc, 1 symbol)":
+    'Deno.dlopen("libc.so.6", { getpid: { parameters: [], result: "i32" } }).close();\n',
+  "Deno.addSignalListener + remove": "const f = () => {};\n" +
+    'Deno.addSignalListener("SIGCHLD", f);\nDeno.removeSignalListener("SIGCHLD", f);\n',
+  "Deno.env.toObject()": "Deno.env.toObject();\n",
+  "Deno.exit(0)": "Deno.exit(0);\n",
+};
 const LAUNCHER = "via the sh launcher (as shipped)";
 
 /** Measures figure 8 (ours direct and the floor, per variant). */
@@ -51,10 +92,13 @@ export async function runtimeFlags(
 ): Promise<{ figures: Figure[]; targets: Target[] }> {
   const fig: Figure = {
     id: "8",
-    title: "Runtime flags: one-shot start and idle memory of my_init and of the bare runtime",
+    title:
+      "Runtime flags: one-shot start and idle memory of my_init and of the bare runtime",
     metrics: [
       { key: "os", label: "my_init start", unit: "ms", digits: 1 },
+      { key: "ocpu", label: "my_init CPU", unit: "ms", digits: 1 },
       { key: "fs", label: "floor start", unit: "ms", digits: 1 },
+      { key: "fcpu", label: "floor CPU", unit: "ms", digits: 1 },
       { key: "orss", label: "my_init VmRSS", unit: "MB", digits: 1 },
       { key: "oanon", label: "my_init RssAnon", unit: "MB", digits: 1 },
       { key: "frss", label: "floor VmRSS", unit: "MB", digits: 1 },
@@ -79,21 +123,56 @@ export async function runtimeFlags(
   const ns = (argv: readonly string[]) => [...UNSHARE_PID, ...argv];
   const start: Timed[] = [];
   for (const v of VARIANTS) {
-    start.push({ name: `ours ${v.name}`, argv: ns(oursDirect(setup, "my_init", v.flags, oneShotArgs(["/bin/true"]))!) });
-    start.push({ name: `floor ${v.name}`, argv: ns(floorWith(setup, setup.emptyJs, v.flags)) });
+    start.push({
+      name: `ours ${v.name}`,
+      argv: ns(
+        oursDirect(setup, "my_init", v.flags, oneShotArgs(["/bin/true"]))!,
+      ),
+    });
+    start.push({
+      name: `floor ${v.name}`,
+      argv: ns(floorWith(setup, setup.emptyJs, v.flags)),
+    });
   }
-  start.push({ name: `ours ${LAUNCHER}`, argv: ns(oursOneShot(setup, ["/bin/true"])!) });
+  start.push({
+    name: `ours ${LAUNCHER}`,
+    argv: ns(oursOneShot(setup, ["/bin/true"])!),
+  });
+  // What parts of my_init's start-up cost, on the bare runtime.
+  Object.entries(PROBES).forEach(([name, source], i) => {
+    const path = `${setup.tmp}/probe-${i}.js`;
+    Deno.writeTextFileSync(path, source);
+    start.push({ name: `probe ${name}`, argv: ns(floorWith(setup, path, [])) });
+  });
   const cold = `${setup.tmp}/cold-deno-dir`;
   const sandbox = makeSandbox(setup.tmp);
   let timings: Map<string, Timing>;
   let coldTimings: Map<string, Timing>;
   try {
     const wrap = (argv: string[]) => withPrivateEtc(sandbox, argv);
-    timings = await timeCommands(start, runs, { tmp: setup.tmp, env: benchEnv(setup), wrap });
-    coldTimings = await timeCommands([
-      { name: "ours", argv: ns(oursDirect(setup, "my_init", [], oneShotArgs(["/bin/true"]))!) },
-      { name: "floor", argv: ns(floorWith(setup, setup.emptyJs, [])) },
-    ], runs, { tmp: setup.tmp, env: { DENO_DIR: cold }, wrap, prepare: ["rm", "-rf", cold] });
+    timings = await timeCommands(start, runs, {
+      tmp: setup.tmp,
+      env: benchEnv(setup),
+      wrap,
+    });
+    coldTimings = await timeCommands(
+      [
+        {
+          name: "ours",
+          argv: ns(
+            oursDirect(setup, "my_init", [], oneShotArgs(["/bin/true"]))!,
+          ),
+        },
+        { name: "floor", argv: ns(floorWith(setup, setup.emptyJs, [])) },
+      ],
+      runs,
+      {
+        tmp: setup.tmp,
+        env: { DENO_DIR: cold },
+        wrap,
+        prepare: ["rm", "-rf", cold],
+      },
+    );
   } finally {
     removeSandbox(sandbox);
   }
@@ -105,7 +184,11 @@ export async function runtimeFlags(
       argv: oursDirect(setup, "my_init", v.flags, oneShotArgs(["sleep", "5"]))!,
       comm: "deno",
     });
-    idle.push({ name: `floor ${v.name}`, argv: floorWith(setup, setup.waitJs, v.flags), comm: "deno" });
+    idle.push({
+      name: `floor ${v.name}`,
+      argv: floorWith(setup, setup.waitJs, v.flags),
+      comm: "deno",
+    });
   }
   // Half the variants at a time: 2 cores, and each start must be long over
   // by the 2 s reading.
@@ -114,14 +197,17 @@ export async function runtimeFlags(
   for (let i = 0; i < idle.length; i += 6) {
     memRows.push(...await measureIdle(setup, idle.slice(i, i + 6), rounds));
   }
-  const mem = (name: string, key: string) => memRows.find((r) => r.subject === name)?.cells[key] ?? "n/a";
+  const mem = (name: string, key: string) =>
+    memRows.find((r) => r.subject === name)?.cells[key] ?? "n/a";
 
   for (const v of VARIANTS) {
     fig.rows.push({
       subject: v.name,
       cells: {
         os: timingCell(timings.get(`ours ${v.name}`)),
+        ocpu: cpuCell(timings.get(`ours ${v.name}`)),
         fs: timingCell(timings.get(`floor ${v.name}`)),
+        fcpu: cpuCell(timings.get(`floor ${v.name}`)),
         orss: mem(`ours ${v.name}`, "rss"),
         oanon: mem(`ours ${v.name}`, "anon"),
         frss: mem(`floor ${v.name}`, "rss"),
@@ -132,10 +218,38 @@ export async function runtimeFlags(
   }
   fig.rows.push({
     subject: COLD,
-    cells: { os: timingCell(coldTimings.get("ours")), fs: timingCell(coldTimings.get("floor")) },
+    cells: {
+      os: timingCell(coldTimings.get("ours")),
+      ocpu: cpuCell(coldTimings.get("ours")),
+      fs: timingCell(coldTimings.get("floor")),
+      fcpu: cpuCell(coldTimings.get("floor")),
+    },
   });
-  fig.rows.push({ subject: LAUNCHER, cells: { os: timingCell(timings.get(`ours ${LAUNCHER}`)) } });
-  return { figures: [fig], targets: [] };
+  fig.rows.push({
+    subject: LAUNCHER,
+    cells: {
+      os: timingCell(timings.get(`ours ${LAUNCHER}`)),
+      ocpu: cpuCell(timings.get(`ours ${LAUNCHER}`)),
+    },
+  });
+  const probes: Figure = {
+    id: "8b",
+    title:
+      "Start-up cost of single runtime features (bare runtime as PID 1, launcher flags)",
+    metrics: TIME_METRICS,
+    rows: [
+      ["empty script (floor)", `floor ${VARIANTS[0].name}`],
+      ...Object.keys(PROBES).map((name) => [name, `probe ${name}`]),
+    ].map(([subject, key]) => ({
+      subject,
+      cells: {
+        t: timingCell(timings.get(key)),
+        cpu: cpuCell(timings.get(key)),
+      },
+    })),
+    notes: ["Each probe is a one-line script; compare with the empty script."],
+  };
+  return { figures: [fig, probes], targets: [] };
 }
 
 function oneShotArgs(command: string[]): string[] {

@@ -10,7 +10,14 @@ import { findPid1, inNamespace, makeSandbox, removeSandbox } from "./_ns.ts";
 import { procStatus, sleep, spawn, statusMB, stop } from "./_proc.ts";
 import { cellOf, type Figure, num, type Row, type Target } from "./_report.ts";
 import { ratio, summarize } from "./_stats.ts";
-import { benchEnv, floorArgv, oursOneShot, peerArgv, PEERS, type Setup } from "./_subjects.ts";
+import {
+  benchEnv,
+  floorArgv,
+  oursOneShot,
+  peerArgv,
+  PEERS,
+  type Setup,
+} from "./_subjects.ts";
 
 /** Ours must stay within this factor of the runtime's RSS. */
 export const RSS_FACTOR = 1.1;
@@ -45,13 +52,21 @@ export async function measureIdle(
   rounds: number,
   afterMs = 2000,
 ): Promise<Row[]> {
-  const samples = new Map<string, { rss: number[]; anon: number[]; threads: number[] }>();
+  const samples = new Map<
+    string,
+    { rss: number[]; anon: number[]; threads: number[] }
+  >();
   const errors = new Map<string, string>();
-  for (const s of subjects) samples.set(s.name, { rss: [], anon: [], threads: [] });
+  for (const s of subjects) {
+    samples.set(s.name, { rss: [], anon: [], threads: [] });
+  }
   for (let round = 0; round < rounds; round++) {
     await Promise.all(subjects.map(async (s) => {
       const sandbox = makeSandbox(setup.tmp);
-      const owned = spawn(inNamespace(sandbox, s.argv), { ...benchEnv(setup), ...s.env });
+      const owned = spawn(inNamespace(sandbox, s.argv), {
+        ...benchEnv(setup),
+        ...s.env,
+      });
       try {
         const pid1 = await findPid1(owned.pid, s.comm);
         const wait = owned.spawnedAt + afterMs - performance.now();
@@ -59,7 +74,10 @@ export async function measureIdle(
         const status = pid1 === undefined ? undefined : procStatus(pid1);
         const rss = status && statusMB(status, "VmRSS");
         const anon = status && statusMB(status, "RssAnon");
-        if (!status || status.Name !== s.comm || rss === undefined || anon === undefined) {
+        if (
+          !status || status.Name !== s.comm || rss === undefined ||
+          anon === undefined
+        ) {
           errors.set(s.name, `PID 1 not running as ${s.comm}`);
           return;
         }
@@ -76,8 +94,12 @@ export async function measureIdle(
   return subjects.map((s) => {
     const v = samples.get(s.name)!;
     const err = errors.get(s.name);
-    const cell = (xs: number[]) => summarize(xs) ?? `failed: ${err ?? "no sample"}`;
-    return { subject: s.name, cells: { rss: cell(v.rss), anon: cell(v.anon), threads: cell(v.threads) } };
+    const cell = (xs: number[]) =>
+      summarize(xs) ?? `failed: ${err ?? "no sample"}`;
+    return {
+      subject: s.name,
+      cells: { rss: cell(v.rss), anon: cell(v.anon), threads: cell(v.threads) },
+    };
   });
 }
 
@@ -89,10 +111,21 @@ export async function idleMemory(
   const subjects: Idle[] = [];
   const ours = oursOneShot(setup, ["sleep", "5"]);
   if (ours) subjects.push({ name: "my_init", argv: ours, comm: "deno" });
-  subjects.push({ name: "deno floor", argv: floorArgv(setup, setup.waitJs), comm: "deno" });
-  for (const p of PEERS) subjects.push({ name: p, argv: peerArgv(p, ["sleep", "5"]), comm: p });
+  subjects.push({
+    name: "deno floor",
+    argv: floorArgv(setup, setup.waitJs),
+    comm: "deno",
+  });
+  for (const p of PEERS) {
+    subjects.push({ name: p, argv: peerArgv(p, ["sleep", "5"]), comm: p });
+  }
   const rows = await measureIdle(setup, subjects, runs);
-  if (!ours) rows.unshift({ subject: "my_init", cells: { rss: "not built", anon: "not built", threads: "" } });
+  if (!ours) {
+    rows.unshift({
+      subject: "my_init",
+      cells: { rss: "not built", anon: "not built", threads: "" },
+    });
+  }
   const figure: Figure = {
     id: "2",
     title: "Idle memory of PID 1, 2 s after start (child: `sleep 5`)",
@@ -105,15 +138,20 @@ export async function idleMemory(
       "All subjects of a round start together (2 cores); memory is read 2 s after each start.",
     ],
   };
-  const rss = ratio(cellOf(figure, "my_init", "rss"), cellOf(figure, "deno floor", "rss"));
+  const rss = ratio(
+    cellOf(figure, "my_init", "rss"),
+    cellOf(figure, "deno floor", "rss"),
+  );
   const anon = cellOf(figure, "my_init", "anon");
   const targets: Target[] = [
     {
       figure: "2",
       target: `VmRSS ≤ ${RSS_FACTOR}x bare runtime`,
-      measured: rss === undefined ? "n/a" : `${num(rss, 2)}x (${
-        num(cellOf(figure, "my_init", "rss")!.median, 1)
-      } vs ${num(cellOf(figure, "deno floor", "rss")!.median, 1)} MB)`,
+      measured: rss === undefined
+        ? "n/a"
+        : `${num(rss, 2)}x (${
+          num(cellOf(figure, "my_init", "rss")!.median, 1)
+        } vs ${num(cellOf(figure, "deno floor", "rss")!.median, 1)} MB)`,
       pass: rss === undefined ? undefined : rss <= RSS_FACTOR,
     },
     {

@@ -14,7 +14,15 @@
  */
 
 import { findPid1, inNamespace, makeSandbox, removeSandbox } from "./_ns.ts";
-import { poll, sleep, spawn, stop, waitExit } from "./_proc.ts";
+import {
+  namespacePids,
+  poll,
+  procStat,
+  sleep,
+  spawn,
+  stop,
+  waitExit,
+} from "./_proc.ts";
 import { type Figure, num, type Row, type Target } from "./_report.ts";
 import { summarize } from "./_stats.ts";
 import { benchEnv, PEERS, type Setup } from "./_subjects.ts";
@@ -31,10 +39,16 @@ const PROMPT_RUN = "#!/bin/sh\nexec sleep infinity\n";
 // my_init's KILL after KILL_PROCESS_TIMEOUT ends it.
 const STUBBORN_RUN = "#!/bin/sh\ntrap '' TERM\nexec sleep infinity\n";
 
-function allUp(serviceDir: string, names: readonly string[]): true | undefined {
+/** true when every service's supervise/stat starts with `state`. */
+function allIn(
+  serviceDir: string,
+  names: readonly string[],
+  state: "run" | "down",
+): true | undefined {
   for (const n of names) {
     try {
-      if (!Deno.readTextFileSync(`${serviceDir}/${n}/supervise/stat`).startsWith("run")) {
+      const stat = Deno.readTextFileSync(`${serviceDir}/${n}/supervise/stat`);
+      if (!stat.startsWith(state)) {
         return undefined;
       }
     } catch {
@@ -47,6 +61,8 @@ function allUp(serviceDir: string, names: readonly string[]): true | undefined {
 interface RunOutcome {
   bootMs?: number;
   stopMs?: number;
+  /** TERM -> every service down. */
+  downMs?: number;
   exitCode?: number;
   error?: string;
 }
@@ -67,22 +83,68 @@ async function bootAndStop(
     ...env,
   });
   try {
-    const up = await poll(() => allUp(sandbox.service, Object.keys(services)), 20_000, 2);
-    if (!up) return { error: `services not up in 20 s (log: ${tail(sandbox.log)})` };
+    const up = await poll(
+      () => allIn(sandbox.service, Object.keys(services), "run"),
+      20_000,
+      2,
+    );
+    if (!up) {
+      return { error: `services not up in 20 s (log: ${tail(sandbox.log)})` };
+    }
     const bootMs = performance.now() - owned.spawnedAt;
     const pid1 = await findPid1(owned.pid, "deno", 5000);
-    if (pid1 === undefined) return { bootMs, error: "PID 1 is not the runtime" };
+    if (pid1 === undefined) {
+      return { bootMs, error: "PID 1 is not the runtime" };
+    }
     // Let my_init finish whatever follows the boot before the stop.
     await sleep(300);
     const t0 = performance.now();
     Deno.kill(pid1, "SIGTERM");
-    const done = await waitExit(owned, 30_000);
-    if (!done) return { bootMs, error: "PID 1 still running 30 s after TERM" };
-    return { bootMs, stopMs: done.at - t0, exitCode: done.status.code };
+    const names = Object.keys(services);
+    // Polled alongside the wait for the exit; ends with it (-1: not seen).
+    let exited = false;
+    const down = poll(
+      () =>
+        exited
+          ? -1
+          : allIn(sandbox.service, names, "down") && performance.now(),
+      25_000,
+      1,
+    );
+    const done = await waitExit(owned, 20_000, () => describeNamespace(pid1));
+    exited = true;
+    const downAt = await down;
+    const downMs = downAt !== undefined && downAt >= 0
+      ? downAt - t0
+      : undefined;
+    if (!done) {
+      return {
+        bootMs,
+        downMs,
+        error:
+          `PID 1 still running 20 s after TERM; processes then: ${lastTree}; log: ${
+            tail(sandbox.log)
+          }`,
+      };
+    }
+    return { bootMs, downMs, stopMs: done.at - t0, exitCode: done.status.code };
   } finally {
     await stop(owned);
     removeSandbox(sandbox);
   }
+}
+
+let lastTree = "";
+
+/** One line per process of the namespace: pid, state, comm (for hang reports). */
+function describeNamespace(pid1: number): void {
+  lastTree = namespacePids(pid1).map((p) => {
+    let comm = "?";
+    try {
+      comm = Deno.readTextFileSync(`/proc/${p}/comm`).trim();
+    } catch { /* gone */ }
+    return `${comm}(${procStat(p)?.state ?? "?"})`;
+  }).join(" ");
 }
 
 function tail(path: string): string {
@@ -94,7 +156,10 @@ function tail(path: string): string {
 }
 
 function peerRows(key: string): Row[] {
-  return PEERS.map((p) => ({ subject: p, cells: { [key]: "n/a (no runit shutdown)" } }));
+  return PEERS.map((p) => ({
+    subject: p,
+    cells: { [key]: "n/a (no runit shutdown)" },
+  }));
 }
 
 /** Measures figures 3 and 7 (the same runs). */
@@ -103,13 +168,17 @@ export async function runitStop(
   runs: number,
 ): Promise<{ figures: Figure[]; targets: Target[] }> {
   const services: Record<string, string> = {};
-  for (let i = 1; i <= 10; i++) services[`svc${String(i).padStart(2, "0")}`] = PROMPT_RUN;
+  for (let i = 1; i <= 10; i++) {
+    services[`svc${String(i).padStart(2, "0")}`] = PROMPT_RUN;
+  }
   const boot: number[] = [];
   const stopMs: number[] = [];
+  const downMs: number[] = [];
   const notes: string[] = [];
   if (setup.dist) {
     for (let i = 0; i < runs; i++) {
       const r = await bootAndStop(setup, services, {});
+      if (r.downMs !== undefined) downMs.push(r.downMs);
       if (r.bootMs !== undefined) boot.push(r.bootMs);
       if (r.stopMs !== undefined) stopMs.push(r.stopMs);
       if (r.error) notes.push(`run ${i + 1}: ${r.error}`);
@@ -118,12 +187,20 @@ export async function runitStop(
       }
     }
   }
-  const cell = (xs: number[]) => setup.dist ? summarize(xs) ?? "failed" : "not built";
+  const cell = (xs: number[]) =>
+    setup.dist ? summarize(xs) ?? "failed" : "not built";
   const stopFig: Figure = {
     id: "3",
-    title: "Graceful stop, 10 runit services that exit on TERM: SIGTERM -> PID 1 exit",
-    metrics: [{ key: "t", label: "time", unit: "ms", digits: 1 }],
-    rows: [{ subject: "my_init", cells: { t: cell(stopMs) } }, ...peerRows("t")],
+    title:
+      "Graceful stop, 10 runit services that exit on TERM: SIGTERM -> PID 1 exit",
+    metrics: [
+      { key: "t", label: "TERM -> exit", unit: "ms", digits: 1 },
+      { key: "d", label: "TERM -> all services down", unit: "ms", digits: 1 },
+    ],
+    rows: [
+      { subject: "my_init", cells: { t: cell(stopMs), d: cell(downMs) } },
+      ...peerRows("t"),
+    ],
     notes: [
       "Services: `exec sleep infinity`. TERM is sent 300 ms after all 10 are up; " +
       "the time ends when unshare (whose child is PID 1) has exited.",
@@ -159,13 +236,19 @@ export async function stubbornStop(
   runs: number,
 ): Promise<{ figures: Figure[]; targets: Target[] }> {
   const over: number[] = [];
+  const downOver: number[] = [];
   const notes: string[] = [];
   if (setup.dist) {
     for (let i = 0; i < runs; i++) {
       const r = await bootAndStop(setup, { stubborn: STUBBORN_RUN }, {
         KILL_PROCESS_TIMEOUT: String(STUBBORN_TIMEOUT_S),
       });
-      if (r.stopMs !== undefined) over.push(r.stopMs - STUBBORN_TIMEOUT_S * 1000);
+      if (r.downMs !== undefined) {
+        downOver.push(r.downMs - STUBBORN_TIMEOUT_S * 1000);
+      }
+      if (r.stopMs !== undefined) {
+        over.push(r.stopMs - STUBBORN_TIMEOUT_S * 1000);
+      }
       if (r.error) notes.push(`run ${i + 1}: ${r.error}`);
     }
   }
@@ -173,9 +256,18 @@ export async function stubbornStop(
     id: "4",
     title:
       `Stop with one service that ignores TERM (KILL_PROCESS_TIMEOUT=${STUBBORN_TIMEOUT_S}): total − ${STUBBORN_TIMEOUT_S} s`,
-    metrics: [{ key: "t", label: "overrun", unit: "ms", digits: 1 }],
+    metrics: [
+      { key: "t", label: "exit overrun", unit: "ms", digits: 1 },
+      { key: "d", label: "service down overrun", unit: "ms", digits: 1 },
+    ],
     rows: [
-      { subject: "my_init", cells: { t: setup.dist ? summarize(over) ?? "failed" : "not built" } },
+      {
+        subject: "my_init",
+        cells: {
+          t: setup.dist ? summarize(over) ?? "failed" : "not built",
+          d: setup.dist ? summarize(downOver) ?? "failed" : "",
+        },
+      },
       ...peerRows("t"),
     ],
     notes: ["Service: `trap '' TERM; exec sleep infinity`.", ...notes],
@@ -186,7 +278,9 @@ export async function stubbornStop(
     targets: [{
       figure: "4",
       target: `stubborn stop ≤ timeout + ${STUBBORN_OVERRUN_MS} ms`,
-      measured: s ? `timeout + ${num(s.median, 1)} ms (max ${num(s.max, 1)})` : "n/a",
+      measured: s
+        ? `timeout + ${num(s.median, 1)} ms (max ${num(s.max, 1)})`
+        : "n/a",
       pass: s ? s.median <= STUBBORN_OVERRUN_MS : undefined,
     }],
   };

@@ -19,7 +19,12 @@
 
 import { resolve } from "node:path";
 import { capture, killAll } from "./_proc.ts";
-import { type Figure, renderMarkdown, type Results, type Target } from "./_report.ts";
+import {
+  type Figure,
+  renderMarkdown,
+  type Results,
+  type Target,
+} from "./_report.ts";
 import type { Setup } from "./_subjects.ts";
 import { oneShot } from "./fig_oneshot.ts";
 import { idleMemory } from "./fig_memory.ts";
@@ -28,17 +33,21 @@ import { reaping } from "./fig_reap.ts";
 import { setuserStart } from "./fig_setuser.ts";
 import { runtimeFlags } from "./fig_flags.ts";
 
-type Measure = (setup: Setup, runs: number) => Promise<{ figures: Figure[]; targets: Target[] }>;
+type Measure = (
+  setup: Setup,
+  runs: number,
+) => Promise<{ figures: Figure[]; targets: Target[] }>;
 
 /** Each step: the figures it produces, its default number of runs, and how. */
 const STEPS: { ids: string[]; runs: number; measure: Measure }[] = [
   { ids: ["1"], runs: 20, measure: oneShot },
   { ids: ["6"], runs: 20, measure: setuserStart },
+  // Before the reaping figure, whose churn loads the machine for a while.
+  { ids: ["8"], runs: 10, measure: runtimeFlags },
   { ids: ["2"], runs: 5, measure: idleMemory },
   { ids: ["3", "7"], runs: 5, measure: runitStop },
   { ids: ["4"], runs: 3, measure: stubbornStop },
   { ids: ["5"], runs: 3, measure: reaping },
-  { ids: ["8"], runs: 10, measure: runtimeFlags },
 ];
 
 function fail(message: string): never {
@@ -52,14 +61,20 @@ function readKnobs(): { runs?: number; only?: Set<string> } {
   let runs: number | undefined;
   if (runsText !== undefined && runsText !== "") {
     runs = Number(runsText);
-    if (!Number.isInteger(runs) || runs < 1) fail(`Invalid BENCH_RUNS "${runsText}": expected a positive integer`);
+    if (!Number.isInteger(runs) || runs < 1) {
+      fail(`Invalid BENCH_RUNS "${runsText}": expected a positive integer`);
+    }
   }
   const onlyText = Deno.env.get("BENCH_ONLY");
   let only: Set<string> | undefined;
   if (onlyText) {
     only = new Set(onlyText.split(",").map((s) => s.trim()).filter(Boolean));
     const known = new Set(STEPS.flatMap((s) => s.ids));
-    for (const id of only) if (!known.has(id)) fail(`Invalid BENCH_ONLY figure "${id}": expected 1-8`);
+    for (const id of only) {
+      if (!known.has(id)) {
+        fail(`Invalid BENCH_ONLY figure "${id}": expected 1-8`);
+      }
+    }
   }
   return { runs, only };
 }
@@ -82,7 +97,9 @@ async function works(argv: string[]): Promise<boolean> {
 async function makeSetup(tmp: string): Promise<Setup> {
   const dist = resolve(Deno.env.get("BENCH_DIST") || "dist");
   const built = await works([`${dist}/my_init`, "--version"]);
-  const setuser = await works([`${dist}/setuser`, "--help"]) ? `${dist}/setuser` : undefined;
+  const setuser = await works([`${dist}/setuser`, "--help"])
+    ? `${dist}/setuser`
+    : undefined;
   let deno = Deno.execPath();
   try {
     Deno.statSync(`${dist}/lib/deno`);
@@ -96,7 +113,10 @@ async function makeSetup(tmp: string): Promise<Setup> {
   const emptyJs = `${tmp}/empty.js`;
   const waitJs = `${tmp}/wait.js`;
   Deno.writeTextFileSync(emptyJs, "");
-  Deno.writeTextFileSync(waitJs, "await new Promise((r) => setTimeout(r, 5000));\n");
+  Deno.writeTextFileSync(
+    waitJs,
+    "await new Promise((r) => setTimeout(r, 5000));\n",
+  );
   return {
     dist: built ? dist : undefined,
     setuser,
@@ -109,8 +129,11 @@ async function makeSetup(tmp: string): Promise<Setup> {
 }
 
 async function machineInfo(setup: Setup): Promise<Record<string, string>> {
-  const cpu = /model name\s*:\s*(.*)/.exec(Deno.readTextFileSync("/proc/cpuinfo"))?.[1] ?? "?";
-  const mem = /MemTotal:\s*(\d+)/.exec(Deno.readTextFileSync("/proc/meminfo"))?.[1];
+  const cpu =
+    /model name\s*:\s*(.*)/.exec(Deno.readTextFileSync("/proc/cpuinfo"))?.[1] ??
+      "?";
+  const mem = /MemTotal:\s*(\d+)/.exec(Deno.readTextFileSync("/proc/meminfo"))
+    ?.[1];
   const first = (s: string) => s.split("\n")[0];
   const dpkg = async (pkg: string) =>
     (await capture(["dpkg-query", "-W", "-f", "${Version}", pkg])) || "?";
@@ -120,14 +143,18 @@ async function machineInfo(setup: Setup): Promise<Record<string, string>> {
     memory: mem ? `${(Number(mem) / 1024 / 1024).toFixed(1)} GiB` : "?",
     kernel: `${Deno.build.os} ${Deno.osRelease()}`,
     deno: first(await capture([setup.deno, "--version"])),
-    "deno (v8)": (await capture([setup.deno, "--version"])).split("\n")[1] ?? "?",
-    "my_init": setup.dist ? first(await capture([`${setup.dist}/my_init`, "--version"])) : "not built",
+    "deno (v8)": (await capture([setup.deno, "--version"])).split("\n")[1] ??
+      "?",
+    "my_init": setup.dist
+      ? first(await capture([`${setup.dist}/my_init`, "--version"]))
+      : "not built",
     tini: first(await capture(["tini", "--version"])),
     "dumb-init": first(await capture(["dumb-init", "--version"])),
     catatonit: first(await capture(["catatonit", "--version"])),
     runit: `runit ${await dpkg("runit")} (Debian)`,
     setpriv: first(await capture(["setpriv", "--version"])),
     hyperfine: first(await capture(["hyperfine", "--version"])),
+    "load average (start)": loadAverage(),
   };
 }
 
@@ -137,7 +164,9 @@ function leftovers(tmp: string): number[] {
   for (const e of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(e.name) || Number(e.name) === Deno.pid) continue;
     try {
-      if (Deno.readTextFileSync(`/proc/${e.name}/cmdline`).includes(tmp)) pids.push(Number(e.name));
+      if (Deno.readTextFileSync(`/proc/${e.name}/cmdline`).includes(tmp)) {
+        pids.push(Number(e.name));
+      }
     } catch { /* gone */ }
   }
   return pids;
@@ -158,6 +187,13 @@ async function cleanUp(tmp: string): Promise<void> {
   }
 }
 
+/** The 1, 5 and 15 min load averages: timings mean little on a busy machine. */
+function loadAverage(): string {
+  return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(
+    " ",
+  );
+}
+
 function stamp(d: Date): string {
   return d.toISOString().replace(/\.\d+Z$/, "Z").replaceAll(":", "");
 }
@@ -165,8 +201,20 @@ function stamp(d: Date): string {
 async function main(): Promise<number> {
   const { runs, only } = readKnobs();
   if (Deno.uid() !== 0) fail("must run as root (unshare --pid, mount)");
-  for (const tool of ["unshare", "hyperfine", "tini", "dumb-init", "catatonit", "setpriv", "chpst"]) {
-    if (!await works(["sh", "-c", `command -v ${tool}`])) fail(`${tool} not found: run bench/run.sh`);
+  for (
+    const tool of [
+      "unshare",
+      "hyperfine",
+      "tini",
+      "dumb-init",
+      "catatonit",
+      "setpriv",
+      "chpst",
+    ]
+  ) {
+    if (!await works(["sh", "-c", `command -v ${tool}`])) {
+      fail(`${tool} not found: run bench/run.sh`);
+    }
   }
   const tmp = Deno.makeTempDirSync({ prefix: "bench-" });
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
@@ -177,11 +225,19 @@ async function main(): Promise<number> {
   }
   const began = performance.now();
   const date = new Date();
-  const results: Results = { date: date.toISOString(), machine: {}, config: {}, figures: [], targets: [] };
+  const results: Results = {
+    date: date.toISOString(),
+    machine: {},
+    config: {},
+    figures: [],
+    targets: [],
+  };
   try {
     const setup = await makeSetup(tmp);
     if (!setup.dist) {
-      console.error("bench: warning: our tools are not built (dist/my_init --version failed): peers only");
+      console.error(
+        "bench: warning: our tools are not built (dist/my_init --version failed): peers only",
+      );
     }
     results.machine = await machineInfo(setup);
     results.config = {
@@ -199,7 +255,11 @@ async function main(): Promise<number> {
         results.figures.push(...r.figures);
         results.targets.push(...r.targets);
       } catch (e) {
-        console.error(`bench: error: figure ${step.ids.join("+")}: ${e instanceof Error ? e.stack : e}`);
+        console.error(
+          `bench: error: figure ${step.ids.join("+")}: ${
+            e instanceof Error ? e.stack : e
+          }`,
+        );
         results.figures.push({
           id: step.ids.join("+"),
           title: "failed",
@@ -208,7 +268,11 @@ async function main(): Promise<number> {
           notes: [`harness error: ${e instanceof Error ? e.message : e}`],
         });
       }
-      console.error(`bench: figure ${step.ids.join("+")} took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      console.error(
+        `bench: figure ${step.ids.join("+")} took ${
+          ((performance.now() - t0) / 1000).toFixed(1)
+        } s`,
+      );
     }
   } finally {
     await cleanUp(tmp);
@@ -216,6 +280,7 @@ async function main(): Promise<number> {
   results.figures.sort((a, b) => a.id.localeCompare(b.id));
   results.targets.sort((a, b) => a.figure.localeCompare(b.figure));
   results.durationSeconds = (performance.now() - began) / 1000;
+  results.machine["load average (end)"] = loadAverage();
 
   const out = resolve(Deno.env.get("BENCH_OUT") || "bench/results");
   Deno.mkdirSync(out, { recursive: true });

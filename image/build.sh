@@ -82,8 +82,16 @@ main() {
   # podman: keep HEALTHCHECK (the OCI image format has no field for it), and
   # never look for the local base in a registry.
   [ "$engine_name" = podman ] && args+=(--format docker --pull=never)
+  local old new
+  old=$(engine image inspect --format '{{.Id}}' "$NAME:$VERSION" 2>/dev/null || true)
   log "building $NAME:$VERSION from $base with $engine_name..."
   engine "${args[@]}" "$CONTEXT"
+  # Drop the image this one replaces, unless something still uses it (a
+  # container, or an image built on it): rebuilds would pile up otherwise.
+  new=$(engine image inspect --format '{{.Id}}' "$NAME:$VERSION" 2>/dev/null || true)
+  if [ -n "$old" ] && [ "$old" != "$new" ]; then
+    engine rmi "$old" >/dev/null 2>&1 || true
+  fi
   log "built $NAME:$VERSION from $base in $((SECONDS - start)) s"
 }
 

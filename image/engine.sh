@@ -69,7 +69,7 @@ EOF
 install_podman() {
   [ "$(id -u)" = 0 ] || fatal "no container engine answers and installing podman needs root"
   command -v apt-get >/dev/null 2>&1 || fatal "no container engine answers and apt-get is missing: install docker or podman"
-  log "no engine answers: installing podman and runc from apt..."
+  log "installing podman and runc from apt (no engine answers, or runc is missing)..."
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     podman runc >/dev/null
@@ -136,7 +136,7 @@ ensure() {
     log "using docker ($(docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?'))"
     return 0
   fi
-  podman_installed || install_podman
+  if ! podman_installed || ! command -v runc >/dev/null 2>&1; then install_podman; fi
   configure_podman
   if [ "$engine" = docker ]; then
     start_api

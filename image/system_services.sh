@@ -17,8 +17,7 @@ fi
 ## install_clean and the Deno runtime) arrive with the Dockerfile's last
 ## COPY; here the directories and files my_init uses.
 mkdir -p /etc/my_init.d /etc/my_init.pre_shutdown.d /etc/my_init.post_shutdown.d
-mkdir -p /etc/container_environment
-chmod 700 /etc/container_environment
+## /etc/container_environment itself (0700) is made by prepare.sh.
 touch /etc/container_environment.sh /etc/container_environment.json
 groupadd -g 8377 docker_env
 chown :docker_env /etc/container_environment.sh /etc/container_environment.json

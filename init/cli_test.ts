@@ -6,7 +6,7 @@ import {
   USAGE,
 } from "./cli.ts";
 
-Deno.test("splitCommand() starts the command at -- or the first non-option", async () => {
+Deno.test("splitCommand() starts the command at -- or the first non-option", () => {
   assert.deepEqual(splitCommand(["--quiet", "--", "ls", "-l"]), {
     flags: ["--quiet"],
     command: ["ls", "-l"],
@@ -114,7 +114,7 @@ Deno.test("await parseCli() gives --wait-for-services an optional value", async 
   );
 });
 
-Deno.test("USAGE names every flag", async () => {
+Deno.test("USAGE names every flag", () => {
   for (
     const flag of [
       "--enable-insecure-key",

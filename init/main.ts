@@ -13,7 +13,8 @@
  * found, 126 not executable); in daemon mode 0 after a requested shutdown
  * or runsvdir's status if it died; 1 when a startup script fails, a
  * --wait-for-services deadline passes, or --skip-runit lacks a command;
- * 2 on a usage error. `--status`: 0 when every enabled service is up, else 1.
+ * 2 on a usage error or when stopped during start-up (as phusion); 1 when
+ * not run as root. `--status`: 0 when every enabled service is up, else 1.
  *
  * @module
  */
@@ -216,10 +217,18 @@ async function stopRunit(
 ): Promise<void> {
   await init.runShutdownScripts(PRE_SHUTDOWN_DIR, "pre-shutdown");
   log.debug("Stopping runit services...");
+  // One `d` per service: runsv answers every `d` with another TERM, and a
+  // second TERM makes some daemons cut their graceful stop short. It is
+  // re-issued only to services that could not take it (no runsv yet: it may
+  // be starting right now, phusion #315) or that came back up.
+  const asked = new Set<string>();
   const down = (views: ReturnType<typeof readServices>) => {
-    // Re-issue for any service (re)started meanwhile: runsvdir may have just
-    // spawned a runsv that never saw the first `d` (phusion #315).
-    for (const v of views) if (!isStopped(v)) control(SERVICE_DIR, v.name, "d");
+    for (const v of views) {
+      if (v.state === "down") asked.delete(v.name);
+      else if (!asked.has(v.name) && control(SERVICE_DIR, v.name, "d")) {
+        asked.add(v.name);
+      }
+    }
   };
   const all = (views: ReturnType<typeof readServices>) =>
     views.every(isStopped);
@@ -238,9 +247,15 @@ async function stopRunit(
       }. Killing them.`,
     );
     for (const name of left) control(SERVICE_DIR, name, "k");
+    const killed = new Set(left);
     stopped = await waitForServices(SERVICE_DIR, all, 5000, (views) => {
       for (const v of views) {
-        if (!isStopped(v)) control(SERVICE_DIR, v.name, "dk");
+        if (
+          !isStopped(v) && !killed.has(v.name) &&
+          control(SERVICE_DIR, v.name, "dk")
+        ) {
+          killed.add(v.name);
+        }
       }
     });
     if (!stopped) log.error("Some services could not be stopped; carrying on");
@@ -363,6 +378,45 @@ function printStatus(): number {
   return report.exitCode;
 }
 
+/**
+ * Signal listeners, installed the moment this module runs and never removed.
+ * The runtime catches TERM, INT and HUP itself from start-up on, and one
+ * that finds no JS listener kills PID 1 with SIGSEGV; so the listeners come
+ * before anything else (argument parsing loads node:util, which takes
+ * milliseconds), and signals that arrive before the Init exists are queued
+ * and replayed to it.
+ */
+const signals = (() => {
+  let target: Init | undefined;
+  const early: number[] = [];
+  let earlyChld = false;
+  Deno.addSignalListener("SIGTERM", () => deliver(SIGNALS.SIGTERM));
+  Deno.addSignalListener("SIGCHLD", () => {
+    if (target) target.reaper.reap();
+    else earlyChld = true;
+  });
+  function deliver(signal: number): void {
+    if (target) target.onSignal(signal);
+    else early.push(signal);
+  }
+  for (const name of HANDLED_SIGNALS) {
+    if (name === "SIGTERM") continue;
+    try {
+      Deno.addSignalListener(name, () => deliver(SIGNALS[name]));
+    } catch {
+      // Not every signal can be listened to on every runtime version; the
+      // rest still work.
+    }
+  }
+  return {
+    attach(init: Init): void {
+      target = init;
+      for (const signal of early.splice(0)) init.onSignal(signal);
+      if (earlyChld) init.reaper.reap();
+    },
+  };
+})();
+
 async function main(): Promise<number> {
   restoreCallerEnv();
   const cli = await parseCli(Deno.args);
@@ -385,19 +439,22 @@ async function main(): Promise<number> {
   }
   const { options } = cli;
   log.setLogLevel(options.logLevel);
+  const uid = libc().getuid();
+  if (uid !== 0) {
+    // `docker run --user 1000`: every step below needs root. Say so once,
+    // first, instead of a page of permission errors.
+    log.error(
+      `my_init must run as root (running as uid ${uid}): it writes ` +
+        "/etc/container_environment, runs the startup scripts and supervises " +
+        "the services. Start the container without --user and run each " +
+        "service as its user with /sbin/setuser.",
+    );
+    return 1;
+  }
   const { config, warnings } = readConfig(Deno.env.toObject());
   const init = new Init(options, config);
 
-  // Listeners first, before any child exists, and never removed (see
-  // HANDLED_SIGNALS for the runtime's SIGSEGV on unhandled TERM/INT/HUP).
-  Deno.addSignalListener("SIGCHLD", () => init.reaper.reap());
-  for (const name of HANDLED_SIGNALS) {
-    try {
-      Deno.addSignalListener(name, () => init.onSignal(SIGNALS[name]));
-    } catch (e) {
-      log.debug(`Cannot listen to ${name}: ${e}`);
-    }
-  }
+  signals.attach(init);
   for (const w of warnings) log.warn(w);
   if (libc().getpid() !== 1) {
     const ok = becomeSubreaper();

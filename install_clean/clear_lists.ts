@@ -4,13 +4,14 @@
  * @module
  */
 
-import { listsEntryAction } from "./plan.ts";
-
 function reason(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-function removeEntries(dir: string, keep: (name: string) => boolean): string[] {
+function removeEntries(
+  dir: string,
+  keep: (name: string) => boolean,
+): string[] {
   let names: string[];
   try {
     names = [...Deno.readDirSync(dir)].map((entry) => entry.name);
@@ -33,23 +34,11 @@ function removeEntries(dir: string, keep: (name: string) => boolean): string[] {
 }
 
 /**
- * Removes everything in `dir` but `lock`, and empties `partial/` (see
- * `listsEntryAction()`). A missing `dir` counts as empty. Returns one
- * message per entry that could not be removed.
+ * Removes everything in `dir`, as phusion's `rm -rf /var/lib/apt/lists/*`
+ * did: the image keeps no index, lock or partial download (apt-get update
+ * recreates them). A missing `dir` counts as empty. Returns one message per
+ * entry that could not be removed.
  */
 export function clearLists(dir: string): string[] {
-  const failures = removeEntries(
-    dir,
-    (name) => listsEntryAction(name) !== "remove",
-  );
-  const partial = `${dir}/partial`;
-  let isDirectory = false;
-  try {
-    isDirectory = Deno.lstatSync(partial).isDirectory;
-  } catch {
-    return failures; // no partial/: nothing to empty
-  }
-  if (isDirectory) return [...failures, ...removeEntries(partial, () => false)];
-  // A partial that is not a directory is junk, not apt's download area.
-  return [...failures, ...removeEntries(dir, (name) => name !== "partial")];
+  return removeEntries(dir, () => false);
 }

@@ -20,7 +20,7 @@ behind, for Dockerfiles: RUN install_clean nginx. Runs
   apt-get install -y --no-install-recommends [APT-OPTION...] PACKAGE...
   apt-get autoremove -y
   apt-get clean
-then empties /var/lib/apt/lists (keeping its lock file and partial/).
+then empties /var/lib/apt/lists.
 apt-get clean and the emptying run even when an earlier step failed. Every
 apt-get runs with DEBIAN_FRONTEND=noninteractive.
 

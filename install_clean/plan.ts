@@ -80,21 +80,6 @@ export function executePlan(
   return status;
 }
 
-/** What to do with an entry of the lists directory. */
-export type ListsEntryAction = "keep" | "empty" | "remove";
-
-/**
- * `lock` stays: apt-get takes it with fcntl and recreates it anyway, and
- * removing a lock file another apt may hold would break the lock. `partial`
- * stays as an empty directory, as apt-get clean leaves archives/partial.
- * Everything else (the index files, auxfiles/) goes.
- */
-export function listsEntryAction(name: string): ListsEntryAction {
-  if (name === "lock") return "keep";
-  if (name === "partial") return "empty";
-  return "remove";
-}
-
 /** The warning for a step that failed with `status`. */
 export function failureText(step: Step, status: number): string {
   const what = step.kind === "run"

@@ -1,11 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  executePlan,
-  failureText,
-  listsEntryAction,
-  planInstall,
-  type Step,
-} from "./plan.ts";
+import { executePlan, failureText, planInstall, type Step } from "./plan.ts";
 
 Deno.test("planInstall() updates, installs without recommends, autoremoves, cleans", () => {
   assert.deepEqual(
@@ -81,16 +75,6 @@ Deno.test("executePlan() reports the first failure, not a later one", () => {
 Deno.test("executePlan() fails when only the cleaning fails", () => {
   const { steps } = planInstall({ recommends: false, aptArgs: ["x"] });
   assert.equal(executePlan(steps, (s) => s.kind === "clear-lists" ? 1 : 0), 1);
-});
-
-Deno.test("listsEntryAction() keeps lock, empties partial, removes the rest", () => {
-  assert.equal(listsEntryAction("lock"), "keep");
-  assert.equal(listsEntryAction("partial"), "empty");
-  assert.equal(
-    listsEntryAction("deb.debian.org_debian_dists_bookworm_InRelease"),
-    "remove",
-  );
-  assert.equal(listsEntryAction("auxfiles"), "remove");
 });
 
 Deno.test("failureText() names the apt-get command and its status", () => {

@@ -55,6 +55,16 @@ async function linkOrCopy(from: string, to: string) {
   await Deno.chmod(to, 0o755);
 }
 
+/**
+ * A symlink `lib/NAME -> deno` that launchers exec: the kernel names the
+ * process after the path it was given, so `ps` and `top` show "my_init"
+ * for PID 1 instead of "deno", and it is still one runtime on disk.
+ */
+async function linkRuntime(lib: string, name: string) {
+  await Deno.remove(`${lib}/${name}`).catch(() => {});
+  await Deno.symlink("deno", `${lib}/${name}`);
+}
+
 async function writeExecutable(path: string, text: string) {
   await Deno.writeTextFile(`${path}.new`, text);
   await Deno.chmod(`${path}.new`, 0o755);
@@ -116,10 +126,11 @@ async function main() {
         entry,
       ]);
     } else {
+      await linkRuntime(`${out}/lib`, name);
       await writeExecutable(
         `${out}/${name}`,
         launcherScript(name, {
-          deno: `${out}/lib/deno`,
+          deno: `${out}/lib/${name}`,
           bundle: `${out}/lib/${name}.js`,
           cache: `${out}/lib/cache`,
         }),
@@ -137,10 +148,11 @@ async function main() {
   await linkOrCopy(`${out}/lib/deno`, `${imageLib}/deno`);
   for (const name of Object.keys(tools)) {
     await Deno.copyFile(`${out}/lib/${name}.js`, `${imageLib}/${name}.js`);
+    await linkRuntime(imageLib, name);
     await writeExecutable(
       `${root}/usr/sbin/${name}`,
       launcherScript(name, {
-        deno: `${IMAGE_LIB}/deno`,
+        deno: `${IMAGE_LIB}/${name}`,
         bundle: `${IMAGE_LIB}/${name}.js`,
         cache: `${IMAGE_LIB}/cache`,
       }),

@@ -3,7 +3,14 @@
  * health, and the tools inside.
  */
 import assert from "node:assert/strict";
-import { ENGINE, engine, IMAGE, runToEnd, withContainer } from "./_engine.ts";
+import {
+  ENGINE,
+  engine,
+  IMAGE,
+  runToEnd,
+  waitFor,
+  withContainer,
+} from "./_engine.ts";
 
 Deno.test("boot: syslog-ng and cron run, sshd is down, logger reaches /var/log/syslog and the container log", async (t) => {
   await withContainer("boot", ["--network=none", IMAGE], async (c) => {
@@ -187,6 +194,76 @@ Deno.test("boot: syslog-ng and cron run, sshd is down, logger reaches /var/log/s
         assert.match(r.stdout, /^docker_env:x:8377:/m);
       },
     );
+
+    await t.step(
+      "the image is clean: no apt lists or caches, no build files, no SSH host keys",
+      async () => {
+        const r = await c.sh(
+          'echo "LISTS=[$(ls -A /var/lib/apt/lists)]"; ' +
+            "ls -d /var/cache/apt/archives/*.deb /bd_build /etc/ssh/ssh_host_* " +
+            "/etc/dpkg/dpkg.cfg.d/02apt-speedup /usr/sbin/policy-rc.d 2>/dev/null; true",
+        );
+        assert.equal(r.stdout, "LISTS=[]\n");
+      },
+    );
+
+    await t.step(
+      "apt fixes: initctl and ischroot diverted to true, INITRD=no",
+      async () => {
+        const r = await c.sh(
+          "dpkg-divert --list | sort; ischroot && echo ischroot-true; cat /etc/container_environment/INITRD",
+        );
+        assert.match(
+          r.stdout,
+          /local diversion of \/sbin\/initctl to \/sbin\/initctl.distrib/,
+        );
+        assert.match(
+          r.stdout,
+          /local diversion of \/usr\/bin\/ischroot to \/usr\/bin\/ischroot.distrib/,
+        );
+        assert.match(r.stdout, /^ischroot-true$/m);
+        assert.match(r.stdout, /^no$/m);
+      },
+    );
+
+    await t.step(
+      "cron: pam_loginuid disabled, noisy distro jobs removed",
+      async () => {
+        const r = await c.sh(
+          "grep pam_loginuid /etc/pam.d/cron; ls /etc/cron.daily /etc/cron.weekly; stat -c %a /etc/crontab",
+        );
+        assert.doesNotMatch(r.stdout, /^\s*session\s+required\s+pam_loginuid/m);
+        assert.doesNotMatch(r.stdout, /^(dpkg|standard|password|fstrim)$/m);
+        assert.match(r.stdout, /^logrotate$/m);
+        assert.match(r.stdout, /^600$/m);
+      },
+    );
+
+    await t.step(
+      "logrotate rotates /var/log/syslog and syslog-ng reopens it",
+      async () => {
+        const rot = await c.exec([
+          "logrotate",
+          "-f",
+          "/etc/logrotate.d/syslog-ng",
+        ]);
+        assert.equal(rot.code, 0, rot.stderr);
+        assert.equal(
+          (await c.exec(["test", "-e", "/var/log/syslog.1"])).code,
+          0,
+        );
+        const msg = `after-rotate-${crypto.randomUUID()}`;
+        await c.exec(["logger", msg]);
+        assert.ok(
+          await waitFor(
+            async () =>
+              (await c.exec(["grep", "-q", msg, "/var/log/syslog"])).code === 0,
+            5_000,
+          ),
+          "the message did not reach the new /var/log/syslog",
+        );
+      },
+    );
   });
 });
 
@@ -200,5 +277,18 @@ Deno.test("boot: a non-root --user gets a clear message, not a crash", async () 
   assert.notEqual(r.code, 0);
   assert.ok(r.code < 128, `exit code ${r.code} means a crash`);
   assert.doesNotMatch(r.logs, /Uncaught|panicked|stack backtrace/i);
-  assert.match(r.logs, /root/i);
+  // The first thing said explains it (not a cascade of permission errors).
+  const first = r.logs.split("\n").find((l) => l.trim() !== "") ?? "";
+  assert.match(first, /root/i, r.logs);
+});
+
+Deno.test("boot: with a terminal (-t), syslog still reaches the container log", async () => {
+  await withContainer("tty", ["--network=none", "-t", IMAGE], async (c) => {
+    await c.waitUntilUp();
+    const conf = await c.exec(["cat", "/etc/syslog-ng/d_stdout.conf"]);
+    assert.match(conf.stdout, /file\("\/dev\/stdout"\)/);
+    const msg = `tty-${crypto.randomUUID()}`;
+    await c.exec(["logger", msg]);
+    assert.ok(await waitFor(async () => (await c.logs()).includes(msg), 5_000));
+  });
 });

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import {
+  engine,
   readEvents,
   runToEnd,
   tempDir,
@@ -17,6 +18,8 @@ Deno.test("env: -e variables and /etc/container_environment files set by startup
     "--network=none",
     "-e",
     "FROM_CLI=cli value's",
+    "-e",
+    "OVERRIDDEN=cli",
     TEST_IMAGE,
   ], async (c) => {
     await c.waitUntilUp();
@@ -35,6 +38,14 @@ Deno.test("env: -e variables and /etc/container_environment files set by startup
       () => {
         assert.match(env, /^FROM_CLI=cli value's$/m);
         assert.match(env, /^DIRVAR=fromdir$/m);
+      },
+    );
+
+    await t.step(
+      "variables defined in the image reach services; -e wins over them",
+      () => {
+        assert.match(env, /^APP_ENV=production$/m);
+        assert.match(env, /^OVERRIDDEN=cli$/m);
       },
     );
 
@@ -69,7 +80,7 @@ Deno.test("env: -e variables and /etc/container_environment files set by startup
   });
 });
 
-Deno.test("startup scripts run in order and see variables of earlier ones", async () => {
+Deno.test("startup scripts run in order, then /etc/rc.local, and see variables of earlier ones", async () => {
   const markers = await tempDir();
   try {
     await withContainer("startup-order", [
@@ -89,9 +100,10 @@ Deno.test("startup scripts run in order and see variables of earlier ones", asyn
         ),
       );
       const events = await readEvents(`${markers.path}/events`);
-      assert.deepEqual(events.slice(0, 3), [
+      assert.deepEqual(events.slice(0, 4), [
         "startup 50",
         "startup 60 DIRVAR=fromdir",
+        "rc.local",
         "demo-svc run",
       ]);
     });
@@ -164,4 +176,43 @@ Deno.test("runit restarts a crashing service", async () => {
     );
     assert.ok(restarted, (await c.sh("sv status /etc/service/*")).stdout);
   });
+});
+
+Deno.test("restart: a `down` file disables a service at the next boot; syslog works again after the restart", async () => {
+  await withContainer("restart", ["--network=none", TEST_IMAGE], async (c) => {
+    await c.waitUntilUp();
+    assert.equal((await c.exec(["touch", "/etc/service/cron/down"])).code, 0);
+    const restart = await engine(["restart", "-t", "10", c.name], {
+      timeoutMs: 60_000,
+    });
+    assert.equal(restart.code, 0, restart.stderr);
+    await c.waitUntilUp();
+    const sv = (await c.sh("sv status /etc/service/cron")).stdout;
+    assert.match(sv, /^down: \/etc\/service\/cron: /m);
+    const msg = `after-restart-${crypto.randomUUID()}`;
+    await c.exec(["logger", msg]);
+    assert.ok(
+      await waitFor(
+        async () =>
+          (await c.exec(["grep", "-q", msg, "/var/log/syslog"])).code === 0,
+        5_000,
+      ),
+      "syslog-ng does not work after a restart",
+    );
+  });
+});
+
+Deno.test("the README's example daemon (memcached) runs under runit as its own user", async () => {
+  await withContainer(
+    "memcached",
+    ["--network=none", TEST_IMAGE],
+    async (c) => {
+      await c.waitUntilUp();
+      const r = await c.sh(
+        "sv status memcached; ps -o user=,comm= -C memcached",
+      );
+      assert.match(r.stdout, /^run: memcached: \(pid \d+\)/m);
+      assert.match(r.stdout, /^memcache\s+memcached$/m);
+    },
+  );
 });

@@ -36,6 +36,8 @@ remove_containers() {
 
 cleanup() {
   if command -v podman >/dev/null 2>&1; then remove_containers podman; fi
+  # A Docker daemon of its own (not podman's API) has its own containers.
+  if [ -n "${DOCKER_HOST:-}" ] || [ -S /var/run/docker.sock ]; then remove_containers docker; fi
   if [ "$API_STARTED" = 1 ]; then bash image/engine.sh stop-api; fi
 }
 trap cleanup EXIT
@@ -54,17 +56,29 @@ setup_docker() {
   export DOCKER_HOST
 }
 
+# build_replacing ENGINE TAG BUILD-ARGS...: builds TAG, then removes the image
+# it replaces (unless still in use) so that reruns do not pile up images.
+build_replacing() {
+  local engine=$1 tag=$2 old new
+  shift 2
+  local flags=()
+  [ "$engine" = podman ] && flags=(--format docker --pull=never)
+  old=$("$engine" image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)
+  "$engine" build -q "${flags[@]}" --network=host --build-arg "IMAGE=$IMAGE" -t "$tag" "$@" >/dev/null
+  new=$("$engine" image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)
+  if [ -n "$old" ] && [ "$old" != "$new" ]; then
+    "$engine" rmi "$old" >/dev/null 2>&1 || true
+  fi
+}
+
 # Builds the derived test images with the engine under test (through the
 # docker CLI too, which exercises `docker build` against our image).
 build_test_images() {
   local engine=$1 start=$SECONDS
-  local flags=()
-  [ "$engine" = podman ] && flags=(--format docker --pull=never)
   log "$engine: building the test images..."
-  "$engine" build -q "${flags[@]}" --network=host --build-arg "IMAGE=$IMAGE" \
-    -t "$NAME-test:$VERSION" tests/container/testdata >/dev/null
-  "$engine" build -q "${flags[@]}" --network=host --build-arg "IMAGE=$IMAGE" \
-    -t "$NAME-test-sshd:$VERSION" -f tests/container/testdata/sshd.Dockerfile tests/container/testdata >/dev/null
+  build_replacing "$engine" "$NAME-test:$VERSION" tests/container/testdata
+  build_replacing "$engine" "$NAME-test-sshd:$VERSION" \
+    -f tests/container/testdata/sshd.Dockerfile tests/container/testdata
   log "$engine: test images built in $((SECONDS - start)) s"
 }
 

@@ -46,7 +46,16 @@ Deno.test("docker-ssh CONTAINER COMMAND logs in with the insecure key", async ()
     "--enable-insecure-key",
   ], async (c) => {
     await c.waitUntilUp();
-    const r = await tool("docker-ssh", [c.name, "echo ssh-ok; hostname"]);
+    let r = await tool("docker-ssh", [c.name, "echo ssh-ok; hostname"]);
+    // sshd may not listen yet right after boot.
+    for (
+      let i = 0;
+      i < 20 && r.code === 255 && /Connection refused/.test(r.stderr);
+      i++
+    ) {
+      await new Promise((ok) => setTimeout(ok, 250));
+      r = await tool("docker-ssh", [c.name, "echo ssh-ok; hostname"]);
+    }
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^ssh-ok\n/);
   });

@@ -168,12 +168,12 @@ Deno.test({
 });
 
 Deno.test({
-  name: "install_clean empties the lists but keeps lock and partial/",
+  name: "install_clean empties the lists directory entirely",
   ignore,
   fn: async () => {
     const r = await installClean(["nginx"]);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(r.left, ["lock", "partial"]);
+    assert.deepEqual(r.left, []);
   },
 });
 
@@ -189,7 +189,7 @@ Deno.test({
       "apt-get|install|-y|--no-install-recommends|nginx",
       "apt-get|clean",
     ]);
-    assert.deepEqual(r.left, ["lock", "partial"]);
+    assert.deepEqual(r.left, []);
     assert.equal(
       r.stderr,
       "install_clean: warning: apt-get install failed with status 100\n",
@@ -204,7 +204,7 @@ Deno.test({
     const r = await installClean(["nginx"], { failStep: "update" });
     assert.equal(r.code, 100);
     assert.deepEqual(calls(r.log), ["apt-get|update", "apt-get|clean"]);
-    assert.deepEqual(r.left, ["lock", "partial"]);
+    assert.deepEqual(r.left, []);
   },
 });
 
@@ -219,7 +219,7 @@ Deno.test({
       r.stderr,
       /^install_clean: warning: unable to run "apt-get": No such file or directory\n/,
     );
-    assert.deepEqual(r.left, ["lock", "partial"]);
+    assert.deepEqual(r.left, []);
   },
 });
 

@@ -10,18 +10,14 @@
 
 import assert from "node:assert/strict";
 import { runSandbox, script } from "./_sandbox.ts";
-import {
-  ignore,
-  logLines,
-  parseEnv0,
-  withSandbox,
-} from "./my_init_helpers.ts";
+import { ignore, logLines, parseEnv0, withSandbox } from "./my_init_helpers.ts";
 
 const DIR = "/etc/container_environment";
 const NEVER_EXPORTED = ["HOME", "USER", "GROUP", "UID", "GID", "SHELL"];
 
 Deno.test({
-  name: "my_init imports /etc/container_environment and skips odd files with a warning",
+  name:
+    "my_init imports /etc/container_environment and skips odd files with a warning",
   ignore,
   async fn() {
     const r = await runSandbox({
@@ -45,7 +41,11 @@ Deno.test({
     assert.equal(r.code, 0, r.stderr);
     const env = parseEnv0(r.stdout);
     assert.equal(env.get("FOO"), "bar");
-    assert.equal(env.get("TWO_NL"), "x\n", "only one trailing newline is dropped");
+    assert.equal(
+      env.get("TWO_NL"),
+      "x\n",
+      "only one trailing newline is dropped",
+    );
     assert.equal(env.get("NO_NL"), "plain");
     assert.equal(env.get("a.b"), "dotted");
     assert.equal(env.get("GIVEN"), "fromdocker", "docker -e wins at start");
@@ -78,7 +78,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "my_init creates the environment directory 0700 and dumps 0640 for group 8377",
+  name:
+    "my_init creates the environment directory 0700 and dumps 0640 for group 8377",
   ignore,
   async fn() {
     const main = [
@@ -154,7 +155,13 @@ Deno.test({
     const show = (to: string) =>
       `echo "NEW=\${NEW-unset} OLD=\${OLD-unset}" > /shared/${to}`;
     const r = await runSandbox({
-      args: ["--skip-runit", "--", "sh", "-c", `${show("main")}; cp ${DIR}.sh /shared/dump.sh`],
+      args: [
+        "--skip-runit",
+        "--",
+        "sh",
+        "-c",
+        `${show("main")}; cp ${DIR}.sh /shared/dump.sh`,
+      ],
       files: {
         [`${DIR}/OLD`]: "old\n",
         "/etc/my_init.d/10_env": script(
@@ -175,7 +182,8 @@ Deno.test({
 const LAUNCHER_VARS = ["DENO_DIR", "BASEIMAGE_CALLER_DENO_DIR"];
 
 Deno.test({
-  name: "my_init leaks no DENO_DIR into scripts, services, the main command or the dumps",
+  name:
+    "my_init leaks no DENO_DIR into scripts, services, the main command or the dumps",
   ignore,
   async fn() {
     const { out, result } = await withSandbox(
@@ -205,7 +213,12 @@ exec sleep 1000`,
       },
     );
     assert.equal(out.code, 0, out.stderr);
-    for (const [who, text] of [["script", result.script], ["service", result.service]]) {
+    for (
+      const [who, text] of [["script", result.script], [
+        "service",
+        result.service,
+      ]]
+    ) {
       const env = parseEnv0(text);
       assert.ok(env.has("PATH"), `${who} env read: ${text}`);
       for (const v of LAUNCHER_VARS) {
@@ -235,5 +248,30 @@ Deno.test({
       assert.equal(env.get("DENO_DIR"), value, JSON.stringify(value));
       assert.equal(env.has("BASEIMAGE_CALLER_DENO_DIR"), false);
     }
+  },
+});
+
+Deno.test({
+  name:
+    "my_init keeps a value's trailing newlines across the re-import after each startup script",
+  ignore,
+  async fn() {
+    // The start export writes each variable to the directory and every
+    // startup script triggers a re-import that drops one trailing newline:
+    // the export must compensate, or values shrink by one newline per script.
+    const r = await runSandbox({
+      args: ["--skip-runit", "--", "env", "-0"],
+      env: { NL: "a\n", NL2: "b\n\n", PLAIN: "c" },
+      files: {
+        "/etc/my_init.d/10_x": script("true"),
+        "/etc/my_init.d/20_y": script("true"),
+        "/etc/my_init.d/30_z": script("true"),
+      },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const env = parseEnv0(r.stdout);
+    assert.equal(env.get("NL"), "a\n");
+    assert.equal(env.get("NL2"), "b\n\n");
+    assert.equal(env.get("PLAIN"), "c");
   },
 });

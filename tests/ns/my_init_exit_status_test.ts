@@ -59,7 +59,9 @@ Deno.test({
       assert.equal(r.code, r.want, `SIG${r.name}: ${r.stderr}`);
       assert.match(
         r.stderr,
-        new RegExp(`\\*\\*\\* sh exited with status ${r.want} \\(SIG${r.name}\\)`),
+        new RegExp(
+          `\\*\\*\\* sh exited with status ${r.want} \\(SIG${r.name}\\)`,
+        ),
       );
     }
   },
@@ -109,12 +111,15 @@ Deno.test({
 });
 
 Deno.test({
-  name: "my_init exits 126 naming the path when the main command is not executable",
+  name:
+    "my_init exits 126 naming the path when the main command is not executable",
   ignore,
   async fn() {
     const r = await runSandbox({
       args: [...ONE_SHOT, "/opt/not-executable"],
-      files: { "/opt/not-executable": { text: "#!/bin/sh\nexit 0\n", mode: 0o644 } },
+      files: {
+        "/opt/not-executable": { text: "#!/bin/sh\nexit 0\n", mode: 0o644 },
+      },
     });
     assert.equal(r.code, 126);
     assert.match(r.stderr, /\/opt\/not-executable/);
@@ -207,5 +212,58 @@ Deno.test({
       "my_init: When --skip-runit is given, you must also pass a main command.\n" +
         "Try 'my_init --help'.\n",
     );
+  },
+});
+
+Deno.test({
+  name: "my_init --quiet prints nothing on a clean run",
+  ignore,
+  async fn() {
+    const quiet = await runSandbox({
+      args: ["--quiet", ...ONE_SHOT, "sh", "-c", "exit 0"],
+    });
+    assert.equal(quiet.code, 0);
+    assert.equal(quiet.stderr, "");
+    const normal = await runSandbox({
+      args: [...ONE_SHOT, "sh", "-c", "exit 0"],
+    });
+    assert.equal(normal.code, 0);
+    assert.match(normal.stderr, /^\*\*\* Running sh -c exit 0\.\.\.$/m);
+    // Every line my_init itself prints is a `*** ` line.
+    for (const line of normal.stderr.split("\n")) {
+      if (line !== "") assert.match(line, /^\*\*\* /);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "my_init takes the first word that is not an option as the main command",
+  ignore,
+  async fn() {
+    // Without `--`, options after the command belong to the command.
+    const r = await runSandbox({
+      args: ["--skip-startup-files", "--skip-runit", "echo", "--quiet", "hi"],
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "--quiet hi\n");
+    // my_init's own --quiet was not taken: its info lines are there.
+    assert.match(r.stderr, /^\*\*\* Running echo --quiet hi\.\.\.$/m);
+  },
+});
+
+Deno.test({
+  name: "my_init rejects an invalid --rewrite with exit 2",
+  ignore,
+  async fn() {
+    for (const bad of ["TERM", "TERM:BOGUS", "NOPE:QUIT"]) {
+      const r = await cli(["--rewrite", bad, "--skip-runit", "--", "true"]);
+      assert.equal(r.code, 2, bad);
+      assert.ok(
+        r.stderr.startsWith(`my_init: Invalid --rewrite "${bad}"`),
+        r.stderr,
+      );
+      assert.ok(r.stderr.endsWith("Try 'my_init --help'.\n"), r.stderr);
+    }
   },
 });

@@ -53,7 +53,17 @@ Deno.test({
     const main = "(for i in $(seq 100); do sleep 0.3 & done); " +
       `touch /shared/spawned; ${WAIT_FOR_GO}`;
     const { out } = await withSandbox(
-      { args: ["-v", "--skip-startup-files", "--skip-runit", "--", "sh", "-c", main] },
+      {
+        args: [
+          "-v",
+          "--skip-startup-files",
+          "--skip-runit",
+          "--",
+          "sh",
+          "-c",
+          main,
+        ],
+      },
       async (box) => {
         await box.waitFor("spawned", 20000);
         const pid1 = await box.pid1();
@@ -78,7 +88,17 @@ Deno.test({
     const main = "i=0; while [ $i -lt 10000 ]; do (true &); i=$((i+1)); " +
       `done; touch /shared/spawned; ${WAIT_FOR_GO}`;
     const { out } = await withSandbox(
-      { args: ["-v", "--skip-startup-files", "--skip-runit", "--", "sh", "-c", main] },
+      {
+        args: [
+          "-v",
+          "--skip-startup-files",
+          "--skip-runit",
+          "--",
+          "sh",
+          "-c",
+          main,
+        ],
+      },
       async (box) => {
         await box.waitFor("spawned", 90000);
         const pid1 = await box.pid1();

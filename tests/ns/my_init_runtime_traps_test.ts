@@ -27,7 +27,13 @@ Deno.test({
     // /proc/self/...); my_init must not import it, and kill-all must not
     // need /proc when it is PID 1.
     const r = await runSandbox({
-      args: ["--skip-runit", "--", "sh", "-c", "test -e /proc/self || exit 7; exit 9"],
+      args: [
+        "--skip-runit",
+        "--",
+        "sh",
+        "-c",
+        "test -e /proc/self || exit 7; exit 9",
+      ],
       proc: false,
       files: { "/etc/my_init.d/10_x": script("echo ran >> /shared/log") },
     });
@@ -50,7 +56,8 @@ function masks(text: string): { ign: bigint; blk: bigint } {
 }
 
 Deno.test({
-  name: "my_init starts children with SIGPIPE at its default and no signal blocked",
+  name:
+    "my_init starts children with SIGPIPE at its default and no signal blocked",
   ignore,
   async fn() {
     // The runtime ignores SIGPIPE and an ignored disposition survives exec;
@@ -85,13 +92,19 @@ exec sleep 1000`,
       },
     );
     assert.equal(out.code, 0, out.stderr);
-    for (const [who, text] of [
-      ["startup script", result.startup],
-      ["service", result.service],
-      ["main command", out.stdout],
-    ]) {
+    for (
+      const [who, text] of [
+        ["startup script", result.startup],
+        ["service", result.service],
+        ["main command", out.stdout],
+      ]
+    ) {
       const { ign, blk } = masks(text);
-      assert.equal(ign & bit(SIGPIPE), 0n, `SIGPIPE ignored in the ${who}: ${text}`);
+      assert.equal(
+        ign & bit(SIGPIPE),
+        0n,
+        `SIGPIPE ignored in the ${who}: ${text}`,
+      );
       assert.equal(blk, 0n, `signals blocked in the ${who}: ${text}`);
     }
   },
@@ -134,11 +147,15 @@ async function productSources(dir: string): Promise<string[]> {
 
 /** Source text without comments (so that comments may name what is banned). */
 function code(text: string): string {
-  return text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`])\/\/.*$/gm, "$1");
+  return text.replace(/\/\*[\s\S]*?\*\//g, "").replace(
+    /(^|[^:"'`])\/\/.*$/gm,
+    "$1",
+  );
 }
 
 Deno.test({
-  name: "my_init, setuser and lib use neither Deno.Command, node:child_process nor node:fs",
+  name:
+    "my_init, setuser and lib use neither Deno.Command, node:child_process nor node:fs",
   async fn() {
     // Deno.Command and node:child_process keep a waiter of their own for the
     // children they start; with our waitpid(-1) reaper in the same process
@@ -179,7 +196,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "my_init not running as PID 1 becomes a child subreaper and reaps orphans",
+  name:
+    "my_init not running as PID 1 becomes a child subreaper and reaps orphans",
   ignore,
   async fn() {
     // PID 1 of the sandbox is a shell; my_init is its child. The orphan
@@ -228,5 +246,36 @@ Deno.test({
       1,
       out.stderr,
     );
+  },
+});
+
+Deno.test({
+  name:
+    "my_init makes the main command the terminal's foreground process group",
+  ignore,
+  async fn() {
+    // `docker run -it IMAGE my_init -- bash -l`: the command needs the
+    // terminal's foreground (job control, ^C to it and not to PID 1), in a
+    // process group of its own. `script` gives my_init a pseudo-terminal.
+    const main = "ps -o pgid=,tpgid= -p $$ > /shared/pg; " +
+      "ps -o pgid= -p $PPID >> /shared/pg";
+    const r = await runSandbox({
+      command: [
+        "script",
+        "-qfec",
+        `${MY_INIT} --skip-startup-files --skip-runit -- sh -c '${main}'`,
+        "/dev/null",
+      ],
+    });
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const [mainLine, initLine] = (r.shared.pg ?? "").trim().split("\n");
+    const [pgid, tpgid] = mainLine.trim().split(/\s+/).map(Number);
+    const initPgid = Number(initLine.trim());
+    assert.equal(
+      pgid,
+      tpgid,
+      `main command not in the foreground: ${r.shared.pg}`,
+    );
+    assert.notEqual(pgid, initPgid, "main command shares my_init's group");
   },
 });

@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { MY_INIT, script } from "./_sandbox.ts";
 import {
   bash,
+  childrenOf,
   ignore,
   logLines,
   type Outcome,
@@ -21,11 +22,12 @@ import {
 
 /**
  * A service that logs `up NAME`, and `down NAME` when TERM stops it. bash
- * runs the trap once the current short sleep ends.
+ * runs the trap once the current short sleep ends. The trap logs once even
+ * if TERM comes again (that my_init sends it once is a test of its own).
  */
 function service(name: string): { text: string; mode: number } {
   return bash([
-    `trap 'echo down ${name} >> /shared/order; exit 0' TERM`,
+    `trap '[ -n "$d" ] || { d=1; echo down ${name} >> /shared/order; }; exit 0' TERM`,
     `echo up ${name} >> /shared/order`,
     "while :; do sleep 0.1; done",
   ].join("\n"));
@@ -53,6 +55,13 @@ function assertPhases(
   assert.equal(got.length, i, what);
 }
 
+/**
+ * A generous KILL_PROCESS_TIMEOUT where escalation to KILL is not what a
+ * test is about: on a loaded machine a service may take over the default
+ * 3 s to run its TERM handler.
+ */
+const PATIENT = { KILL_PROCESS_TIMEOUT: "20" };
+
 const DAEMON_FILES = {
   "/etc/service/a/run": service("a"),
   "/etc/service/b/run": service("b"),
@@ -66,14 +75,17 @@ async function upCount(read: () => Promise<string>): Promise<number> {
 }
 
 Deno.test({
-  name: "my_init shuts down in order on TERM: pre-shutdown, services, post-shutdown",
+  name:
+    "my_init shuts down in order on TERM: pre-shutdown, services, post-shutdown",
   ignore,
   async fn() {
     const { out, result } = await withSandbox(
-      { args: [], files: DAEMON_FILES },
+      { args: [], env: PATIENT, files: DAEMON_FILES },
       async (box, done) => {
-        await until("three services up", async () =>
-          await upCount(() => box.read("order")) === 3);
+        await until(
+          "three services up",
+          async () => await upCount(() => box.read("order")) === 3,
+        );
         await box.kill("SIGTERM");
         await done;
         return lines(await box.read("order"));
@@ -96,14 +108,62 @@ Deno.test({
 });
 
 Deno.test({
+  name: "my_init sends each stopping service TERM only once",
+  ignore,
+  async fn() {
+    // Services that take a moment to stop (finishing requests, flushing)
+    // log every TERM they get. For many daemons a second TERM means "stop
+    // now" (or, as for a bash trap, runs the stop handler again), so the
+    // shutdown must ask runsv for `down` once, not on every state change.
+    const slow = (name: string) =>
+      bash([
+        `trap 'echo TERM >> /shared/terms_${name}; stop=1' TERM`,
+        `echo up ${name} >> /shared/order`,
+        "stop=0",
+        "while [ $stop = 0 ]; do sleep 0.05; done",
+        "for i in 1 2 3 4 5 6 7 8 9 10; do sleep 0.05; done",
+        `echo down ${name} >> /shared/order`,
+      ].join("\n"));
+    const { out, result } = await withSandbox(
+      {
+        args: [],
+        env: PATIENT,
+        files: {
+          "/etc/service/a/run": slow("a"),
+          "/etc/service/b/run": slow("b"),
+        },
+      },
+      async (box, done) => {
+        await until(
+          "two services up",
+          async () => await upCount(() => box.read("order")) === 2,
+        );
+        await box.kill("SIGTERM");
+        await done;
+        return {
+          a: lines(await box.read("terms_a")).length,
+          b: lines(await box.read("terms_b")).length,
+          order: lines(await box.read("order")),
+        };
+      },
+    );
+    assertPhases(result.order, [["up a", "up b"], ["down a", "down b"]], out);
+    assert.deepEqual({ a: result.a, b: result.b }, { a: 1, b: 1 });
+    assert.equal(out.code, 0, out.stderr);
+  },
+});
+
+Deno.test({
   name: "my_init shuts down in order on INT as on TERM",
   ignore,
   async fn() {
     const { out, result } = await withSandbox(
-      { args: [], files: DAEMON_FILES },
+      { args: [], env: PATIENT, files: DAEMON_FILES },
       async (box, done) => {
-        await until("three services up", async () =>
-          await upCount(() => box.read("order")) === 3);
+        await until(
+          "three services up",
+          async () => await upCount(() => box.read("order")) === 3,
+        );
         await box.kill("SIGINT");
         await done;
         return lines(await box.read("order"));
@@ -120,7 +180,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "my_init kills a service that ignores TERM after KILL_PROCESS_TIMEOUT and completes the shutdown",
+  name:
+    "my_init kills a service that ignores TERM after KILL_PROCESS_TIMEOUT and completes the shutdown",
   ignore,
   async fn() {
     const { out, result } = await withSandbox(
@@ -137,14 +198,20 @@ Deno.test({
         },
       },
       async (box, done) => {
-        await until("two services up", async () =>
-          await upCount(() => box.read("order")) === 2);
+        await until(
+          "two services up",
+          async () => await upCount(() => box.read("order")) === 2,
+        );
         await box.kill("SIGTERM");
         await done;
         return lines(await box.read("order"));
       },
     );
-    assertPhases(result, [["up good", "up stubborn"], ["down good"], ["post"]], out);
+    assertPhases(
+      result,
+      [["up good", "up stubborn"], ["down good"], ["post"]],
+      out,
+    );
     assert.ok(
       logLines(out.stderr).includes(
         "Services still up after 1 s: stubborn. Killing them.",
@@ -162,6 +229,7 @@ Deno.test({
     const { out, result } = await withSandbox(
       {
         args: [],
+        env: PATIENT,
         files: {
           "/etc/service/a/run": service("a"),
           "/etc/my_init.pre_shutdown.d/10_fail": script(
@@ -175,14 +243,23 @@ Deno.test({
         },
       },
       async (box, done) => {
-        await until("service up", async () =>
-          await upCount(() => box.read("order")) === 1);
+        await until(
+          "service up",
+          async () => await upCount(() => box.read("order")) === 1,
+        );
         await box.kill("SIGTERM");
         await done;
         return lines(await box.read("order"));
       },
     );
-    assert.deepEqual(result, ["up a", "pre1", "pre2", "down a", "post1", "post2"], out.stderr);
+    assert.deepEqual(result, [
+      "up a",
+      "pre1",
+      "pre2",
+      "down a",
+      "post1",
+      "post2",
+    ], out.stderr);
     const log = logLines(out.stderr);
     for (const dir of ["pre_shutdown", "post_shutdown"]) {
       assert.ok(
@@ -205,6 +282,7 @@ Deno.test({
     const { out, result } = await withSandbox(
       {
         args: ["--", "sh", "-c", main],
+        env: PATIENT,
         files: {
           "/etc/service/a/run": service("a"),
           "/etc/service/b/run": service("b"),
@@ -237,7 +315,8 @@ function waitRunning(names: string[]): string {
 }
 
 Deno.test({
-  name: "my_init --status prints ok lines and exits 0 when every enabled service is up",
+  name:
+    "my_init --status prints ok lines and exits 0 when every enabled service is up",
   ignore,
   async fn() {
     const main = `${waitRunning(["a", "b"])}; ` +
@@ -296,14 +375,30 @@ Deno.test({
 });
 
 Deno.test({
-  name: "my_init --wait-for-services starts the main command once every service runs",
+  name: "my_init --status says so when there are no services",
+  ignore,
+  async fn() {
+    const { out } = await withSandbox(
+      { args: ["--skip-runit", "--", MY_INIT, "--status"] },
+      async () => {},
+    );
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(out.stdout, "ok: no services\n");
+  },
+});
+
+Deno.test({
+  name:
+    "my_init --wait-for-services starts the main command once every service runs",
   ignore,
   async fn() {
     // runit calls a service up once its `run` is started; that is what
     // the main command must find, for every one of five services.
     const names = ["s1", "s2", "s3", "s4", "s5"];
     const files: Record<string, { text: string; mode: number } | string> = {};
-    for (const n of names) files[`/etc/service/${n}/run`] = script("exec sleep 1000");
+    for (const n of names) {
+      files[`/etc/service/${n}/run`] = script("exec sleep 1000");
+    }
     files["/etc/service/off/run"] = script("exec sleep 1000");
     files["/etc/service/off/down"] = "";
     const main = "for s in /etc/service/*; do " +
@@ -317,19 +412,29 @@ Deno.test({
       },
     );
     assert.equal(out.code, 0, out.stderr);
-    assert.deepEqual(result, [...names.map((n) => `${n} run`), "off dow"].sort());
+    assert.deepEqual(
+      result,
+      [...names.map((n) => `${n} run`), "off dow"].sort(),
+    );
   },
 });
 
 Deno.test({
-  name: "my_init --wait-for-services fails with exit 1 when a service never comes up",
+  name:
+    "my_init --wait-for-services fails with exit 1 when a service never comes up",
   ignore,
   async fn() {
     // A file where runsv needs its supervise directory: runsv dies at
     // once, so the service is never supervised.
     const { out, result } = await withSandbox(
       {
-        args: ["--wait-for-services=1", "--", "sh", "-c", "touch /shared/main_ran"],
+        args: [
+          "--wait-for-services=5",
+          "--",
+          "sh",
+          "-c",
+          "touch /shared/main_ran",
+        ],
         files: {
           "/etc/service/fine/run": script("exec sleep 1000"),
           "/etc/service/never/run": script("exec sleep 1000"),
@@ -338,13 +443,164 @@ Deno.test({
       },
       async (box, done) => {
         await done;
-        return await Deno.stat(`${box.shared}/main_ran`).then(() => true, () => false);
+        return await Deno.stat(`${box.shared}/main_ran`).then(
+          () => true,
+          () => false,
+        );
       },
     );
     assert.equal(out.code, 1, out.stderr);
     assert.equal(result, false, "the main command ran");
     assert.ok(
-      logLines(out.stderr).includes("Services not up after 1 s: never"),
+      logLines(out.stderr).includes("Services not up after 5 s: never"),
+      out.stderr,
+    );
+  },
+});
+
+/**
+ * A main command that leaves two background processes behind and exits 3:
+ * one stops on TERM (and logs it), one ignores TERM.
+ */
+const LEAVES_PROCESSES = [
+  "(trap '' TERM; exec sleep 100) &",
+  "(trap 'echo TERM >> /shared/bg; exit 0' TERM; touch /shared/bgready; " +
+  "while :; do sleep 0.05; done) &",
+  "until [ -e /shared/bgready ]; do sleep 0.05; done; exit 3",
+].join(" ");
+
+Deno.test({
+  name:
+    "my_init kills leftover processes at exit, with KILL after KILL_ALL_PROCESSES_TIMEOUT",
+  ignore,
+  async fn() {
+    const { out, result } = await withSandbox(
+      {
+        args: [
+          "--skip-startup-files",
+          "--skip-runit",
+          "--",
+          "sh",
+          "-c",
+          LEAVES_PROCESSES,
+        ],
+        env: { KILL_ALL_PROCESSES_TIMEOUT: "1" },
+      },
+      async (box, done) => {
+        const t = Date.now();
+        await done;
+        return { ms: Date.now() - t, bg: await box.read("bg") };
+      },
+    );
+    assert.equal(out.code, 3, out.stderr);
+    assert.equal(result.bg, "TERM\n", "the leftover process did not get TERM");
+    const log = logLines(out.stderr);
+    assert.ok(log.includes("Killing all processes..."), out.stderr);
+    assert.ok(
+      log.includes(
+        "Not all processes have exited in time. Forcing them to exit.",
+      ),
+      out.stderr,
+    );
+    // KILL after about 1 s, not after sleep's 100 s (coarse bound).
+    assert.ok(result.ms < 30000, `took ${result.ms} ms`);
+  },
+});
+
+Deno.test({
+  name: "my_init --no-kill-all-on-exit leaves leftover processes alone",
+  ignore,
+  async fn() {
+    const { out, result } = await withSandbox(
+      {
+        args: [
+          "--no-kill-all-on-exit",
+          "--skip-startup-files",
+          "--skip-runit",
+          "--",
+          "sh",
+          "-c",
+          LEAVES_PROCESSES,
+        ],
+      },
+      async (box, done) => {
+        await done;
+        return await box.read("bg");
+      },
+    );
+    assert.equal(out.code, 3, out.stderr);
+    // The namespace's end takes them with SIGKILL: no TERM handler ran.
+    assert.equal(result, "");
+    assert.ok(
+      !logLines(out.stderr).includes("Killing all processes..."),
+      out.stderr,
+    );
+  },
+});
+
+Deno.test({
+  name: "my_init shuts down with runsvdir's status when runsvdir dies",
+  ignore,
+  async fn() {
+    // runsvdir killed behind my_init's back: the daemon has lost its
+    // supervisor, so my_init stops the services still running under their
+    // (orphaned) runsv, runs the post-shutdown scripts and exits 128+9.
+    const { out, result } = await withSandbox(
+      {
+        args: [],
+        files: {
+          "/etc/service/a/run": service("a"),
+          "/etc/my_init.post_shutdown.d/10_post": mark("post"),
+        },
+      },
+      async (box, done) => {
+        await until(
+          "service up",
+          async () => await upCount(() => box.read("order")) === 1,
+        );
+        const pid1 = await box.pid1();
+        const runsvdir = (await childrenOf(pid1)).find((p) =>
+          p.comm === "runsvdir"
+        );
+        assert.ok(runsvdir, "runsvdir not found");
+        Deno.kill(runsvdir.pid, "SIGKILL");
+        await done;
+        return lines(await box.read("order"));
+      },
+    );
+    assert.deepEqual(result, ["up a", "down a", "post"], out.stderr);
+    assert.equal(out.code, 128 + 9, out.stderr);
+    assert.ok(
+      logLines(out.stderr).includes("Runit exited with status 137"),
+      out.stderr,
+    );
+  },
+});
+
+Deno.test({
+  name:
+    "my_init warns about an invalid KILL_PROCESS_TIMEOUT and uses the default",
+  ignore,
+  async fn() {
+    const { out } = await withSandbox(
+      {
+        args: [
+          "--skip-startup-files",
+          "--skip-runit",
+          "--",
+          "sh",
+          "-c",
+          "exit 4",
+        ],
+        env: { KILL_PROCESS_TIMEOUT: "soon" },
+      },
+      async () => {},
+    );
+    assert.equal(out.code, 4, out.stderr);
+    assert.ok(
+      logLines(out.stderr).some((l) =>
+        l.startsWith('Invalid KILL_PROCESS_TIMEOUT "soon"')
+      ),
       out.stderr,
     );
   },

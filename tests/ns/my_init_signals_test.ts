@@ -281,3 +281,227 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "my_init in daemon mode ignores HUP USR1 USR2 and keeps its services up",
+  ignore,
+  async fn() {
+    // No main command to forward to; passing HUP or TERM on to runsvdir would
+    // stop it without stopping the services, so these must change nothing.
+    const svc = (name: string) =>
+      bash([
+        // Logs once even if TERM comes again (tested in the shutdown tests).
+        `trap '[ -n "$d" ] || { d=1; echo TERM ${name} >> /shared/order; }; exit 0' TERM`,
+        `echo up ${name} >> /shared/order`,
+        "while :; do sleep 0.05; done",
+      ].join("\n"));
+    const { out, result } = await withSandbox(
+      {
+        args: [],
+        // Generous: escalation to KILL is not what this test is about.
+        env: { KILL_PROCESS_TIMEOUT: "20" },
+        files: {
+          "/etc/service/a/run": svc("a"),
+          "/etc/service/b/run": svc("b"),
+        },
+      },
+      async (box, done) => {
+        const ups = async () =>
+          (await box.read("order")).split("\n").filter((l) =>
+            l.startsWith("up")
+          )
+            .length;
+        const deadline = Date.now() + 20000;
+        while (await ups() < 2 && Date.now() < deadline) await sleep(20);
+        await sleep(1000);
+        const pid1 = await box.pid1();
+        for (
+          const sig of ["SIGHUP", "SIGUSR1", "SIGUSR2", "SIGWINCH"] as const
+        ) {
+          await box.kill(sig);
+          await sleep(200);
+        }
+        await sleep(1000);
+        const before = await box.read("order");
+        const alive = (await procStat(pid1))?.state;
+        await box.kill("SIGTERM");
+        await done;
+        return { before, alive, after: await box.read("order") };
+      },
+    );
+    assert.notEqual(result.alive, undefined);
+    assert.deepEqual(
+      result.before.split("\n").filter((l) => l !== "").sort(),
+      ["up a", "up b"],
+      "a signal stopped or restarted a service",
+    );
+    assert.deepEqual(
+      result.after.split("\n").filter((l) => l.startsWith("TERM")).sort(),
+      ["TERM a", "TERM b"],
+    );
+    assert.equal(out.code, 0, out.stderr);
+  },
+});
+
+Deno.test({
+  name:
+    "my_init kills a main command that ignores TERM after KILL_PROCESS_TIMEOUT",
+  ignore,
+  async fn() {
+    // The ignored TERM survives exec: sleep never reacts to it.
+    const { out, result } = await withSandbox(
+      {
+        args: [
+          ...ONE_SHOT,
+          "sh",
+          "-c",
+          "trap '' TERM; touch /shared/ready; exec sleep 100",
+        ],
+        env: { KILL_PROCESS_TIMEOUT: "1" },
+      },
+      async (box, done) => {
+        await box.waitFor("ready", 20000);
+        await sleep(1000);
+        const t = Date.now();
+        await box.kill("SIGTERM");
+        await done;
+        return Date.now() - t;
+      },
+    );
+    assert.equal(out.code, 128 + 9, out.stderr);
+    assert.match(
+      out.stderr,
+      /did not shut down in time\. Forcing it to exit\./,
+    );
+    // KILL comes after about 1 s, long before sleep's 100 s (coarse bound).
+    assert.ok(result < 30000, `took ${result} ms`);
+  },
+});
+
+/** The SigCgt mask (caught signals) of host pid `pid`, or undefined if gone. */
+function caughtSignals(pid: number): bigint | undefined {
+  try {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    const m = /^SigCgt:\s*([0-9a-f]+)$/m.exec(status);
+    return m ? BigInt(`0x${m[1]}`) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Bit of signal `n` in a /proc/PID/status mask. */
+const sigBit = (n: number) => 1n << BigInt(n - 1);
+
+/**
+ * Starts `runs` sandboxes and sends `signal` to PID 1 the moment it first
+ * catches it; returns a line per run where PID 1 did not exit with `want`.
+ */
+async function signalAtFirstCatch(
+  signal: "SIGTERM" | "SIGINT",
+  number: number,
+  want: number,
+  runs: number,
+): Promise<string[]> {
+  const results = await pool(
+    Array.from({ length: runs }, (_, i) => i),
+    3,
+    async (i) => {
+      let caught: bigint | undefined;
+      const { out, result } = await withSandbox(
+        {
+          args: [...ONE_SHOT, "sh", "-c", "touch /shared/ready; exec sleep 30"],
+        },
+        async (box, done) => {
+          const pid1 = await box.pid1();
+          const deadline = Date.now() + 20000;
+          // A busy poll: the window is a few milliseconds wide.
+          while (Date.now() < deadline) {
+            caught = caughtSignals(pid1);
+            if (caught === undefined) break;
+            if (caught & sigBit(number)) {
+              Deno.kill(pid1, signal);
+              break;
+            }
+          }
+          const first = await Promise.race([
+            done,
+            sleep(3000).then(() => "late" as const),
+          ]);
+          // Not a failure in itself: a signal may be lost before the
+          // listeners exist. A second one must work.
+          if (first === "late") await box.kill(signal);
+          await done;
+          return await Deno.stat(`${box.shared}/ready`).then(
+            () => true,
+            () => false,
+          );
+        },
+        40000,
+      );
+      return { i, caught: caught?.toString(16), out, started: result };
+    },
+  );
+  // Deno 2.9.1 itself dies of SIGSEGV when a TERM lands in the first ~2 ms
+  // after it starts catching TERM, before any JS runs (measured: a bare
+  // script with a listener as its first statement dies the same way). No JS
+  // can close that window; what must hold is that it is before any child
+  // exists: a crash there stops an empty container, as asked, with 139.
+  // Once the main command has started, the signal must be handled cleanly.
+  return results.filter((r) =>
+    r.started
+      ? r.out.signal !== null || r.out.code !== want
+      : r.out.code !== want && r.out.signal !== "SIGSEGV" && r.out.code !== 139
+  )
+    .map((r) =>
+      `run ${r.i}: ${signal} sent with SigCgt ${r.caught}: ` +
+      `signal ${r.out.signal}, code ${r.out.code}, stderr ${
+        JSON.stringify(r.out.stderr)
+      }`
+    );
+}
+
+// The earliest moment a signal from outside is not dropped by the kernel
+// (PID 1 of a namespace only gets the signals it catches) is when the runtime
+// starts catching it. Deno 2.9.1 catches HUP, INT and TERM on its own before
+// my_init's listeners exist (SigCgt 0x100004443: no CHLD yet, which my_init
+// binds first); a signal then must still stop the main command, never crash
+// PID 1 with SIGSEGV (139). The sandbox's shells before the runtime catch
+// only INT and CHLD, so the TERM bit marks the runtime. Repeated, since the
+// window is a few milliseconds wide.
+
+Deno.test({
+  name:
+    "my_init handles a TERM sent the moment PID 1 first catches TERM, and never dies once a child runs",
+  ignore,
+  async fn() {
+    assert.deepEqual(await signalAtFirstCatch("SIGTERM", 15, 128 + 15, 40), []);
+  },
+});
+
+Deno.test({
+  name: "my_init --rewrite HUP:0 drops HUP and still forwards other signals",
+  ignore,
+  async fn() {
+    const { result, out } = await withSandbox(
+      {
+        args: ["--rewrite", "HUP:0", ...ONE_SHOT, "/probe"],
+        files: { "/probe": probe() },
+      },
+      async (box) => {
+        await probeReady(box);
+        await box.kill("SIGHUP");
+        await sleep(300);
+        await box.kill("SIGUSR2");
+        await untilLogged(box, "USR2");
+        // A forwarded HUP would have been logged by now (it was sent first).
+        await sleep(300);
+        const got = await sigs(box);
+        await box.kill("SIGTERM");
+        return got;
+      },
+    );
+    assert.deepEqual(result, ["USR2"]);
+    assert.equal(out.code, 128 + 15, out.stderr);
+  },
+});

@@ -7,8 +7,8 @@
  */
 
 import assert from "node:assert/strict";
-import { runSandbox, script } from "./_sandbox.ts";
-import { ignore, logLines } from "./my_init_helpers.ts";
+import { runSandbox, script, sleep } from "./_sandbox.ts";
+import { bash, ignore, logLines, withSandbox } from "./my_init_helpers.ts";
 
 /** A script appending `name` to /shared/order. */
 const mark = (name: string) => script(`echo ${name} >> /shared/order`);
@@ -17,7 +17,8 @@ const order = (shared: Record<string, string>) =>
   (shared.order ?? "").split("\n").filter((l) => l !== "");
 
 Deno.test({
-  name: "my_init runs startup scripts in byte order, rc.local last, then the main command",
+  name:
+    "my_init runs startup scripts in byte order, rc.local last, then the main command",
   ignore,
   async fn() {
     const r = await runSandbox({
@@ -78,10 +79,14 @@ Deno.test({
       args: [],
       files: {
         "/etc/my_init.d/10_ok": mark("10_ok"),
-        "/etc/my_init.d/20_fail": script("echo 20_fail >> /shared/order\nexit 3"),
+        "/etc/my_init.d/20_fail": script(
+          "echo 20_fail >> /shared/order\nexit 3",
+        ),
         "/etc/my_init.d/30_after": mark("30_after"),
         "/etc/rc.local": mark("rc.local"),
-        "/etc/service/svc/run": script("touch /shared/service\nexec sleep 1000"),
+        "/etc/service/svc/run": script(
+          "touch /shared/service\nexec sleep 1000",
+        ),
       },
     });
     assert.equal(r.code, 1, r.stderr);
@@ -99,7 +104,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "my_init reports a startup script killed by a signal and stops the boot",
+  name:
+    "my_init reports a startup script killed by a signal and stops the boot",
   ignore,
   async fn() {
     const r = await runSandbox({
@@ -144,7 +150,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "my_init runs startup scripts from ENV_INIT_DIRECTORY instead of /etc/my_init.d",
+  name:
+    "my_init runs startup scripts from ENV_INIT_DIRECTORY instead of /etc/my_init.d",
   ignore,
   async fn() {
     const r = await runSandbox({
@@ -158,5 +165,53 @@ Deno.test({
     });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(order(r.shared), ["10_custom", "20_custom", "main"]);
+  },
+});
+
+Deno.test({
+  name: "my_init stops a running startup script on TERM and does not boot",
+  ignore,
+  async fn() {
+    // The script would run 100 s; TERM must stop it (it logs the TERM and
+    // exits) and my_init must neither run later scripts nor start runit.
+    const { out, result } = await withSandbox(
+      {
+        args: [],
+        files: {
+          "/etc/my_init.d/10_long": bash([
+            "trap 'echo TERM >> /shared/order; exit 0' TERM",
+            "echo 10_long >> /shared/order",
+            "touch /shared/ready",
+            "for i in $(seq 2000); do sleep 0.05; done",
+          ].join("\n")),
+          "/etc/my_init.d/20_after": mark("20_after"),
+          "/etc/service/svc/run": script(
+            "touch /shared/service\nexec sleep 1000",
+          ),
+        },
+      },
+      async (box, done) => {
+        await box.waitFor("ready", 20000);
+        await sleep(1000);
+        const t = Date.now();
+        await box.kill("SIGTERM");
+        await done;
+        return {
+          ms: Date.now() - t,
+          order: order({ order: await box.read("order") }),
+          service: await box.read("service"),
+        };
+      },
+    );
+    // phusion's my_init: "Init system aborted." and status 2.
+    assert.equal(out.code, 2, out.stderr);
+    assert.ok(
+      logLines(out.stderr).includes("Init system aborted."),
+      out.stderr,
+    );
+    assert.deepEqual(result.order, ["10_long", "TERM"]);
+    assert.equal(result.service, "", "runit was started");
+    // Stopped right away, not after the script's 100 s (coarse bound).
+    assert.ok(result.ms < 30000, `took ${result.ms} ms`);
   },
 });
