@@ -15,7 +15,7 @@ export DENO_NO_PACKAGE_JSON := 1
 DENO_SOURCES := $(shell find lib init setuser install_clean scripts -name '*.ts' 2>/dev/null)
 
 .PHONY: help setup compile test test-unit test-ns test-container lint fmt check \
-	image demo base-image tag_latest release bench clean
+	image demo base-image tag_latest release bench clean distclean
 
 help:
 	@echo "make demo        build the image and boot a demo container (does all set-up)"
@@ -46,9 +46,7 @@ test-ns: compile
 	bash scripts/host_deps.sh
 	$(DENO) test -A --no-lock tests/ns/
 
-test-container: compile
-	bash image/engine.sh ensure
-	$(MAKE) image
+test-container: image
 	bash tests/container/run.sh
 
 test: lint test-unit test-ns test-container
@@ -65,14 +63,13 @@ check: setup
 	$(DENO) task check
 
 image: compile
+	bash image/engine.sh ensure
 	bash image/build.sh
 
 base-image:
 	bash image/base_image.sh
 
-demo: compile
-	bash image/engine.sh ensure
-	$(MAKE) image
+demo: image
 	bash image/demo.sh
 
 tag_latest:
@@ -85,5 +82,9 @@ release: test tag_latest
 bench: compile
 	bash bench/run.sh
 
+# Keeps build/cache (the debootstrapped base, ~30 s to remake); distclean not.
 clean:
-	rm -rf dist build
+	rm -rf dist build/context build/context-minimal build/logs
+
+distclean: clean
+	rm -rf build node_modules
