@@ -24,8 +24,12 @@ mount -t overlay overlay -o "lowerdir=/,upperdir=$t/upper,workdir=$t/work" "$t/r
 r=$t/root
 if [ "$proc" = yes ]; then mount -t proc proc "$r/proc"; fi
 mount --rbind /dev "$r/dev"
+# The repository (dist/ with the tools under test) at its own path, also
+# when it lives on another filesystem than / (the overlay shows only /'s).
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+mkdir -p "$r$repo"
+mount --bind "$repo" "$r$repo"
 mount -t tmpfs tmpfs "$r/run"
-mount -t tmpfs tmpfs "$r/tmp"
 mkdir -p "$r/run/runit/supervise" "$r/shared"
 mount --bind "$shared" "$r/shared"
 cd "$r"
