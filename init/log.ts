@@ -11,7 +11,7 @@ export const LogLevel = { error: 1, warn: 1, info: 2, debug: 3 } as const;
 /** A level number: 1 (errors and warnings), 2 (info), 3 (debug). */
 export type Level = 1 | 2 | 3;
 
-const encoder = new TextEncoder();
+import { writeAll } from "../lib/write_all.ts";
 let level: Level = LogLevel.info;
 
 /** Sets the verbosity: `--quiet` is warn, `-v` is debug. */
@@ -26,7 +26,7 @@ export function formatLine(message: string): string {
 
 function write(message: string): void {
   try {
-    Deno.stderr.writeSync(encoder.encode(formatLine(message)));
+    writeAll(Deno.stderr, formatLine(message));
   } catch {
     // A closed or full stderr must never take PID 1 down.
   }

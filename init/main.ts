@@ -20,6 +20,7 @@
  */
 
 import { restoreCallerEnv } from "../lib/runtime_env.ts";
+import { writeAll } from "../lib/write_all.ts";
 import { exitCodeOf } from "../lib/exit_status.ts";
 import { libc } from "../lib/libc.ts";
 import { signalName, SIGNALS } from "../lib/signals.ts";
@@ -374,7 +375,7 @@ function printStatus(): number {
   const text = report.lines.length
     ? report.lines.join("\n") + "\n"
     : "ok: no services\n";
-  Deno.stdout.writeSync(new TextEncoder().encode(text));
+  writeAll(Deno.stdout, text);
   return report.exitCode;
 }
 
@@ -422,17 +423,13 @@ async function main(): Promise<number> {
   const cli = await parseCli(Deno.args);
   switch (cli.action) {
     case "help":
-      Deno.stdout.writeSync(new TextEncoder().encode(USAGE));
+      writeAll(Deno.stdout, USAGE);
       return 0;
     case "version":
-      Deno.stdout.writeSync(new TextEncoder().encode(`my_init ${VERSION}\n`));
+      writeAll(Deno.stdout, `my_init ${VERSION}\n`);
       return 0;
     case "usage-error":
-      Deno.stderr.writeSync(
-        new TextEncoder().encode(
-          `my_init: ${cli.message}\nTry 'my_init --help'.\n`,
-        ),
-      );
+      writeAll(Deno.stderr, `my_init: ${cli.message}\nTry 'my_init --help'.\n`);
       return cli.exitCode;
     case "status":
       return printStatus();

@@ -23,27 +23,17 @@
 import { restoreCallerEnv } from "../lib/runtime_env.ts";
 import { SpawnError, spawnFailureExitCode } from "../lib/spawn.ts";
 import { strerror } from "../lib/libc.ts";
+import { writeAll } from "../lib/write_all.ts";
 import { type Invocation, parseArgs, USAGE, usageErrorText } from "./cli.ts";
 import { executePlan, failureText, planInstall, type Step } from "./plan.ts";
 import { runCommand } from "./run_command.ts";
 import { clearLists } from "./clear_lists.ts";
 
-const encoder = new TextEncoder();
-
-function write(
-  stream: { writeSync(p: Uint8Array): number },
-  text: string,
-): void {
-  const bytes = encoder.encode(text);
-  let done = 0;
-  while (done < bytes.length) done += stream.writeSync(bytes.subarray(done));
-}
-
 function perform(step: Step, env: Record<string, string>): number {
   if (step.kind === "clear-lists") {
     const failures = clearLists(step.dir);
     for (const f of failures) {
-      write(Deno.stderr, `install_clean: warning: ${f}\n`);
+      writeAll(Deno.stderr, `install_clean: warning: ${f}\n`);
     }
     return failures.length === 0 ? 0 : 1;
   }
@@ -52,7 +42,7 @@ function perform(step: Step, env: Record<string, string>): number {
     status = runCommand(step.argv, env);
   } catch (e) {
     if (!(e instanceof SpawnError)) throw e;
-    write(
+    writeAll(
       Deno.stderr,
       `install_clean: warning: unable to run "${step.argv[0]}": ${
         strerror(e.code)
@@ -60,17 +50,17 @@ function perform(step: Step, env: Record<string, string>): number {
     );
     return spawnFailureExitCode(e.code);
   }
-  if (status !== 0) write(Deno.stderr, failureText(step, status));
+  if (status !== 0) writeAll(Deno.stderr, failureText(step, status));
   return status;
 }
 
 function main(invocation: Invocation): never {
   if (invocation.kind === "help") {
-    write(Deno.stdout, USAGE);
+    writeAll(Deno.stdout, USAGE);
     Deno.exit(0);
   }
   if (invocation.kind === "usage-error") {
-    write(Deno.stderr, usageErrorText(invocation.message));
+    writeAll(Deno.stderr, usageErrorText(invocation.message));
     Deno.exit(1);
   }
   const plan = planInstall(invocation);

@@ -34,6 +34,7 @@
 
 import { restoreCallerEnv } from "../lib/runtime_env.ts";
 import { strerror } from "../lib/libc.ts";
+import { writeAll } from "../lib/write_all.ts";
 import {
   groupList,
   lookupGroup,
@@ -47,19 +48,8 @@ import { userEnv } from "./env.ts";
 import { execCommand, resetSignals } from "./exec.ts";
 import { execFailure } from "./exec_failure.ts";
 
-const encoder = new TextEncoder();
-
-function write(
-  stream: { writeSync(p: Uint8Array): number },
-  text: string,
-): void {
-  const bytes = encoder.encode(text);
-  let done = 0;
-  while (done < bytes.length) done += stream.writeSync(bytes.subarray(done));
-}
-
 function fatal(message: string, code = 1): never {
-  write(Deno.stderr, `setuser: fatal: ${message}\n`);
+  writeAll(Deno.stderr, `setuser: fatal: ${message}\n`);
   Deno.exit(code);
 }
 
@@ -111,11 +101,11 @@ function switchTo(target: Target): void {
 
 function main(invocation: Invocation): never {
   if (invocation.kind === "help") {
-    write(Deno.stdout, USAGE);
+    writeAll(Deno.stdout, USAGE);
     Deno.exit(0);
   }
   if (invocation.kind === "usage-error") {
-    write(Deno.stderr, usageErrorText(invocation.message));
+    writeAll(Deno.stderr, usageErrorText(invocation.message));
     Deno.exit(1);
   }
   const user = findUser(invocation.user);
@@ -136,7 +126,7 @@ function main(invocation: Invocation): never {
   resetSignals();
   const code = execCommand(invocation.command);
   const failure = execFailure(invocation.command[0], code, strerror(code));
-  write(Deno.stderr, failure.text);
+  writeAll(Deno.stderr, failure.text);
   Deno.exit(failure.exitCode);
 }
 
