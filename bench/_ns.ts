@@ -130,27 +130,32 @@ export function withPrivateEtc(
 
 /**
  * Host PID of the namespace's PID 1 (unshare's only child), once unshare
- * has forked it and it runs `expectName` (its /proc comm, after the set-up
- * sh and launchers have exec'd), within `ms`.
+ * has forked it and it runs the executable `exe` (a real path, compared
+ * with /proc/PID/exe: launchers and the set-up sh exec first, and the
+ * runtime may run under another name), within `ms`.
  */
 export async function findPid1(
   unsharePid: number,
-  expectName: string | undefined,
+  exe: string | undefined,
   ms = 10_000,
 ): Promise<number | undefined> {
   return await poll(
     () => {
       const [pid] = childrenOf(unsharePid);
       if (pid === undefined) return undefined;
-      if (expectName === undefined) return pid;
-      try {
-        const comm = Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
-        return comm === expectName ? pid : undefined;
-      } catch {
-        return undefined;
-      }
+      if (exe === undefined) return pid;
+      return runs(pid, exe) ? pid : undefined;
     },
     ms,
     2,
   );
+}
+
+/** Whether process `pid` runs the executable at real path `exe`. */
+export function runs(pid: number, exe: string): boolean {
+  try {
+    return Deno.realPathSync(`/proc/${pid}/exe`) === exe;
+  } catch {
+    return false;
+  }
 }

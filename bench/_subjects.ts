@@ -21,6 +21,8 @@ export interface Setup {
   setuser?: string;
   /** The Deno runtime our launchers use (dist/lib/deno, else the repo's). */
   deno: string;
+  /** Real path of `deno`: what /proc/PID/exe shows for ours and the floor. */
+  denoExe: string;
   /** DENO_DIR of our launchers (dist/lib/cache), also used by the floor. */
   cache: string;
   /** Temporary root of the run (removed at the end). */
@@ -99,4 +101,14 @@ export function oursDirect(
 /** The environment every measured command gets: the floor's DENO_DIR. */
 export function benchEnv(setup: Setup): Record<string, string> {
   return { DENO_DIR: setup.cache };
+}
+
+/** Real path of the executable `name` found on PATH (`name` itself if not found). */
+export function which(name: string): string {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    try {
+      return Deno.realPathSync(`${dir || "."}/${name}`);
+    } catch { /* not here */ }
+  }
+  return name;
 }

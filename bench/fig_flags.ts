@@ -182,12 +182,12 @@ export async function runtimeFlags(
     idle.push({
       name: `ours ${v.name}`,
       argv: oursDirect(setup, "my_init", v.flags, oneShotArgs(["sleep", "5"]))!,
-      comm: "deno",
+      exe: setup.denoExe,
     });
     idle.push({
       name: `floor ${v.name}`,
       argv: floorWith(setup, setup.waitJs, v.flags),
-      comm: "deno",
+      exe: setup.denoExe,
     });
   }
   // Half the variants at a time: 2 cores, and each start must be long over

@@ -6,7 +6,13 @@
  * @module
  */
 
-import { findPid1, inNamespace, makeSandbox, removeSandbox } from "./_ns.ts";
+import {
+  findPid1,
+  inNamespace,
+  makeSandbox,
+  removeSandbox,
+  runs,
+} from "./_ns.ts";
 import { procStatus, sleep, spawn, statusMB, stop } from "./_proc.ts";
 import { cellOf, type Figure, num, type Row, type Target } from "./_report.ts";
 import { ratio, summarize } from "./_stats.ts";
@@ -17,6 +23,7 @@ import {
   peerArgv,
   PEERS,
   type Setup,
+  which,
 } from "./_subjects.ts";
 
 /** Ours must stay within this factor of the runtime's RSS. */
@@ -36,8 +43,8 @@ export interface Idle {
   name: string;
   /** argv of PID 1. */
   argv: readonly string[];
-  /** PID 1's /proc comm once it runs (after launchers exec'd). */
-  comm: string;
+  /** Real path of PID 1's executable once it runs (after launchers exec'd). */
+  exe: string;
   env?: Record<string, string>;
 }
 
@@ -68,17 +75,17 @@ export async function measureIdle(
         ...s.env,
       });
       try {
-        const pid1 = await findPid1(owned.pid, s.comm);
+        const pid1 = await findPid1(owned.pid, s.exe);
         const wait = owned.spawnedAt + afterMs - performance.now();
         if (wait > 0) await sleep(wait);
         const status = pid1 === undefined ? undefined : procStatus(pid1);
         const rss = status && statusMB(status, "VmRSS");
         const anon = status && statusMB(status, "RssAnon");
         if (
-          !status || status.Name !== s.comm || rss === undefined ||
+          !status || !runs(pid1!, s.exe) || rss === undefined ||
           anon === undefined
         ) {
-          errors.set(s.name, `PID 1 not running as ${s.comm}`);
+          errors.set(s.name, `PID 1 not running ${s.exe}`);
           return;
         }
         const sample = samples.get(s.name)!;
@@ -110,14 +117,18 @@ export async function idleMemory(
 ): Promise<{ figures: Figure[]; targets: Target[] }> {
   const subjects: Idle[] = [];
   const ours = oursOneShot(setup, ["sleep", "5"]);
-  if (ours) subjects.push({ name: "my_init", argv: ours, comm: "deno" });
+  if (ours) subjects.push({ name: "my_init", argv: ours, exe: setup.denoExe });
   subjects.push({
     name: "deno floor",
     argv: floorArgv(setup, setup.waitJs),
-    comm: "deno",
+    exe: setup.denoExe,
   });
   for (const p of PEERS) {
-    subjects.push({ name: p, argv: peerArgv(p, ["sleep", "5"]), comm: p });
+    subjects.push({
+      name: p,
+      argv: peerArgv(p, ["sleep", "5"]),
+      exe: which(p),
+    });
   }
   const rows = await measureIdle(setup, subjects, runs);
   if (!ours) {

@@ -27,6 +27,7 @@ import {
   peerArgv,
   PEERS,
   type Setup,
+  which,
 } from "./_subjects.ts";
 
 /** Reap-all target for 2,000 orphans, ms. */
@@ -62,7 +63,8 @@ function churnScript(start: string, end: string): string {
 
 interface Subject {
   name: string;
-  comm: string;
+  /** Real path of PID 1's executable. */
+  exe: string;
   argv: (script: string) => string[];
   /** false: PID 1 never reaps (the kernel floor); time ends when all are zombies. */
   reaps: boolean;
@@ -105,8 +107,8 @@ async function withInit<T>(
     benchEnv(setup),
   );
   try {
-    const pid1 = await findPid1(owned.pid, s.comm);
-    if (pid1 === undefined) return `PID 1 is not ${s.comm}`;
+    const pid1 = await findPid1(owned.pid, s.exe);
+    if (pid1 === undefined) return `PID 1 is not ${s.exe}`;
     return await body(sandbox, pid1);
   } finally {
     await stop(owned);
@@ -190,7 +192,7 @@ export async function reaping(
   if (setup.dist) {
     subjects.push({
       name: "my_init",
-      comm: "deno",
+      exe: setup.denoExe,
       argv: (script) => oursOneShot(setup, ["sh", "-c", script])!,
       reaps: true,
     });
@@ -198,7 +200,7 @@ export async function reaping(
   for (const p of PEERS) {
     subjects.push({
       name: p,
-      comm: p,
+      exe: which(p),
       argv: (script) => peerArgv(p, ["sh", "-c", script]),
       reaps: true,
     });
@@ -207,7 +209,7 @@ export async function reaping(
   // PID 1 that never reaps, so the time is the kernel's alone.
   subjects.push({
     name: NO_REAPER,
-    comm: "sleep",
+    exe: which("sleep"),
     argv: (script) => ["sh", "-c", `(${script}) & exec sleep 1000`],
     reaps: false,
   });

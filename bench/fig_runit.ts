@@ -92,7 +92,7 @@ async function bootAndStop(
       return { error: `services not up in 20 s (log: ${tail(sandbox.log)})` };
     }
     const bootMs = performance.now() - owned.spawnedAt;
-    const pid1 = await findPid1(owned.pid, "deno", 5000);
+    const pid1 = await findPid1(owned.pid, setup.denoExe, 5000);
     if (pid1 === undefined) {
       return { bootMs, error: "PID 1 is not the runtime" };
     }

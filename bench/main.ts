@@ -121,6 +121,7 @@ async function makeSetup(tmp: string): Promise<Setup> {
     dist: built ? dist : undefined,
     setuser,
     deno,
+    denoExe: Deno.realPathSync(deno),
     cache,
     tmp,
     emptyJs,
