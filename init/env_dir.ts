@@ -9,7 +9,6 @@
  * @module
  */
 
-import { join } from "node:path";
 import {
   compareByBytes,
   decodeEnvFile,
@@ -85,7 +84,7 @@ export function importEnvDir(options: ImportEnvDirOptions): void {
   const fromDir = readEnvDir(dir, warn);
   if (fromDir === undefined) return;
   const target = mergeEnv(Deno.env.toObject(), fromDir, options);
-  applyEnv(target, (name) => join(dir, name), warn);
+  applyEnv(target, (name) => `${dir}/${name}`, warn);
 }
 
 /** Reads every variable of `dir`; undefined if there is no directory to read. */
@@ -111,7 +110,7 @@ function readEnvDir(
   const fromDir = new Map<string, string>();
   for (const name of names) {
     if (name.startsWith(TEMP_PREFIX) && name.endsWith(TEMP_SUFFIX)) continue;
-    const path = join(dir, name);
+    const path = `${dir}/${name}`;
     const value = readEnvFile(name, path);
     if (value.ok) fromDir.set(name, value.value);
     else warn(`Ignoring ${path}: ${value.reason}`);
@@ -237,10 +236,10 @@ function writeEnvDir(
       warn(`Not writing ${name} to ${dir}: ${problem}`);
       continue;
     }
-    const path = join(dir, name);
+    const path = `${dir}/${name}`;
     try {
       writeAtomically(path, encodeEnvFile(value), {
-        temp: join(dir, TEMP_PREFIX + name + TEMP_SUFFIX),
+        temp: `${dir}/${TEMP_PREFIX}${name}${TEMP_SUFFIX}`,
         mode: 0o600,
       });
     } catch (e) {

@@ -262,12 +262,46 @@ async function stopRunit(
     if (!stopped) log.error("Some services could not be stopped; carrying on");
   }
   if (!runsvdirExited) {
-    // HUP, not TERM: runsvdir then sends TERM to every runsv, which exit
-    // once their (already stopped) service and log service are down. On
-    // TERM runsvdir would exit alone and leave them running.
-    await stopChild(runsvdir, SIGNALS.SIGHUP, init.config.killProcessTimeout);
+    if (stopped) {
+      // Every service is down, so runsvdir and the runsv processes supervise
+      // nothing: end them at once. Asked politely they take up to a second
+      // (runsv exits ~0.8 s after TERM, runsvdir can miss a HUP that lands
+      // outside its wait for up to 5 s: measured), which was most of
+      // phusion's stop time. Log services (svlogd) see the end of their pipe,
+      // flush and exit; anything else left gets TERM from the kill-all.
+      log.info(`Shutting down runit daemon (PID ${runsvdir.pid})...`);
+      for (const pid of runsvProcesses(runsvdir.pid)) {
+        libc().kill(pid, SIGNALS.SIGKILL);
+      }
+      signalChild(runsvdir, SIGNALS.SIGKILL);
+      if (await within(runsvdir.exited, 5000) === "timeout") {
+        log.error(
+          `runit daemon (PID ${runsvdir.pid}) survived SIGKILL; carrying on without it`,
+        );
+      }
+    } else {
+      // HUP, not TERM: runsvdir then sends TERM to every runsv, which exit
+      // once their service is down. On TERM runsvdir would exit alone and
+      // leave them running.
+      await stopChild(runsvdir, SIGNALS.SIGHUP, init.config.killProcessTimeout);
+    }
   }
   await init.runShutdownScripts(POST_SHUTDOWN_DIR, "post-shutdown");
+}
+
+/** The runsv children of runsvdir (from /proc; none without it). */
+function runsvProcesses(runsvdirPid: number): number[] {
+  const table = readProcessTable();
+  const out: number[] = [];
+  for (const [pid, ppid] of table) {
+    if (ppid !== runsvdirPid) continue;
+    try {
+      if (Deno.readTextFileSync(`/proc/${pid}/comm`).trim() === "runsv") {
+        out.push(pid);
+      }
+    } catch { /* exited meanwhile */ }
+  }
+  return out;
 }
 
 /** Start-up, runit, the main command or the wait, and the shutdown. */

@@ -1,9 +1,10 @@
 /**
  * The command line of setuser, decided without side effects.
  *
- * No option parser on purpose: setuser runs in every service start and has
- * one option; node:util would only add start-up time. Only the first
- * argument can be an option, everything after USER belongs to COMMAND.
+ * Only the first argument can be an option; everything after USER belongs
+ * to COMMAND. node:util's parseArgs reads that option, loaded only when the
+ * first argument looks like one: setuser runs in every service start and
+ * loading node:util costs several ms of it.
  *
  * @module
  */
@@ -40,14 +41,23 @@ export type Invocation =
   };
 
 /** Decides what `setuser ARGS...` asks for. */
-export function parseArgs(args: readonly string[]): Invocation {
+export async function parseArgs(args: readonly string[]): Promise<Invocation> {
   const [spec, ...command] = args;
   if (spec === undefined) {
     return { kind: "usage-error", message: "missing user" };
   }
-  if (spec === "--help" || spec === "-h") return { kind: "help" };
   if (spec.startsWith("-")) {
-    return { kind: "usage-error", message: `unknown option "${spec}"` };
+    const { parseArgs: parseOptions } = await import("node:util");
+    try {
+      parseOptions({
+        args: [spec],
+        strict: true,
+        options: { help: { type: "boolean", short: "h" } },
+      });
+    } catch {
+      return { kind: "usage-error", message: `unknown option "${spec}"` };
+    }
+    return { kind: "help" };
   }
   const colon = spec.indexOf(":");
   const user = colon < 0 ? spec : spec.slice(0, colon);

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { parseArgs, USAGE, usageErrorText } from "./cli.ts";
 
-Deno.test("parseArgs() takes USER then the command, untouched", () => {
+Deno.test("parseArgs() takes USER then the command, untouched", async () => {
   assert.deepEqual(
-    parseArgs(["memcache", "/usr/bin/memcached", "-m", "64 MB"]),
+    await parseArgs(["memcache", "/usr/bin/memcached", "-m", "64 MB"]),
     {
       kind: "run",
       user: "memcache",
@@ -12,14 +12,14 @@ Deno.test("parseArgs() takes USER then the command, untouched", () => {
   );
 });
 
-Deno.test("parseArgs() splits USER:GROUP at the first colon", () => {
-  assert.deepEqual(parseArgs(["www-data:adm", "nginx"]), {
+Deno.test("parseArgs() splits USER:GROUP at the first colon", async () => {
+  assert.deepEqual(await parseArgs(["www-data:adm", "nginx"]), {
     kind: "run",
     user: "www-data",
     group: "adm",
     command: ["nginx"],
   });
-  assert.deepEqual(parseArgs(["1000:1000", "id"]), {
+  assert.deepEqual(await parseArgs(["1000:1000", "id"]), {
     kind: "run",
     user: "1000",
     group: "1000",
@@ -27,40 +27,40 @@ Deno.test("parseArgs() splits USER:GROUP at the first colon", () => {
   });
 });
 
-Deno.test("parseArgs() leaves options after USER to the command", () => {
-  assert.deepEqual(parseArgs(["app", "--help"]), {
+Deno.test("parseArgs() leaves options after USER to the command", async () => {
+  assert.deepEqual(await parseArgs(["app", "--help"]), {
     kind: "run",
     user: "app",
     command: ["--help"],
   });
 });
 
-Deno.test("parseArgs() answers --help and -h in first place", () => {
-  assert.deepEqual(parseArgs(["--help"]), { kind: "help" });
-  assert.deepEqual(parseArgs(["-h", "x"]), { kind: "help" });
+Deno.test("parseArgs() answers --help and -h in first place", async () => {
+  assert.deepEqual(await parseArgs(["--help"]), { kind: "help" });
+  assert.deepEqual(await parseArgs(["-h", "x"]), { kind: "help" });
 });
 
-Deno.test("parseArgs() rejects a missing user, group or command", () => {
-  assert.deepEqual(parseArgs([]), {
+Deno.test("parseArgs() rejects a missing user, group or command", async () => {
+  assert.deepEqual(await parseArgs([]), {
     kind: "usage-error",
     message: "missing user",
   });
-  assert.deepEqual(parseArgs(["app"]), {
+  assert.deepEqual(await parseArgs(["app"]), {
     kind: "usage-error",
     message: "missing command",
   });
-  assert.deepEqual(parseArgs([":adm", "id"]), {
+  assert.deepEqual(await parseArgs([":adm", "id"]), {
     kind: "usage-error",
     message: 'missing user in ":adm"',
   });
-  assert.deepEqual(parseArgs(["app:", "id"]), {
+  assert.deepEqual(await parseArgs(["app:", "id"]), {
     kind: "usage-error",
     message: 'missing group in "app:"',
   });
 });
 
-Deno.test("parseArgs() rejects an unknown option", () => {
-  assert.deepEqual(parseArgs(["-u", "app", "id"]), {
+Deno.test("parseArgs() rejects an unknown option", async () => {
+  assert.deepEqual(await parseArgs(["-u", "app", "id"]), {
     kind: "usage-error",
     message: 'unknown option "-u"',
   });

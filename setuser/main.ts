@@ -131,4 +131,4 @@ function main(invocation: Invocation): never {
 }
 
 restoreCallerEnv();
-main(parseArgs(Deno.args));
+main(await parseArgs(Deno.args));
