@@ -18,10 +18,15 @@ mount -t tmpfs tmpfs "$t"
 mkdir "$t/upper" "$t/work" "$t/root"
 # Empty service and startup dirs unless the fixture brings its own: the
 # host's runit package ships enabled services that must not start here.
-mkdir -p "$t/upper/etc/service" "$t/upper/etc/my_init.d"
-cp -a "$fixture/." "$t/upper/"
 mount -t overlay overlay -o "lowerdir=/,upperdir=$t/upper,workdir=$t/work" "$t/root"
 r=$t/root
+# Nothing of the host's my_init state shows through: only the fixture's.
+rm -rf "$r/etc/service" "$r/etc/my_init.d" "$r/etc/my_init.pre_shutdown.d" \
+  "$r/etc/my_init.post_shutdown.d" "$r/etc/container_environment" \
+  "$r/etc/container_environment.sh" "$r/etc/container_environment.json" \
+  "$r/etc/rc.local"
+mkdir -p "$r/etc/service" "$r/etc/my_init.d"
+cp -a "$fixture/." "$r/"
 if [ "$proc" = yes ]; then mount -t proc proc "$r/proc"; fi
 mount --rbind /dev "$r/dev"
 # The repository (dist/ with the tools under test) at its own path, also
