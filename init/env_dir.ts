@@ -182,8 +182,9 @@ export interface ExportEnvOptions {
  * Exports Deno.env, phusion's export_envvars(): every variable but
  * `NEVER_EXPORTED` to `dir/NAME` (see `encodeEnvFile()` in env.ts), and the
  * shell and JSON dumps. Each file is written as a temporary and renamed, so a
- * reader sees the old or the new file, never half of one. The directory is
- * created (0700) if someone deleted it; the dumps get mode 0640 and group
+ * reader sees the old or the new file, never half of one. Without the
+ * directory nothing is exported (phusion); dumps someone deleted are written
+ * again. The dumps get mode 0640 and group
  * `gid`. A failed chown (my_init not root, `docker run --user`) is reported
  * once per call. Files of variables that no longer exist are left in place,
  * as phusion does: the directory is also the user's input.
@@ -192,6 +193,7 @@ export function exportEnv(options: ExportEnvOptions): void {
   const paths = options.paths ?? DEFAULT_ENV_PATHS;
   const gid = options.gid ?? DOCKER_ENV_GID;
   const { warn } = options;
+  if (!usableDir(paths.dir, warn)) return;
   const env = Deno.env.toObject();
   if (options.toDir ?? true) writeEnvDir(paths.dir, env, warn);
 
@@ -222,13 +224,12 @@ export function exportEnv(options: ExportEnvOptions): void {
   }
 }
 
-/** Writes one file per exported variable into `dir`, creating `dir` if needed. */
+/** Writes one file per exported variable into `dir`. */
 function writeEnvDir(
   dir: string,
   env: Readonly<Record<string, string>>,
   warn: (msg: string) => void,
 ): void {
-  if (!ensureDir(dir, warn)) return;
   const extra = TEMP_PREFIX.length + TEMP_SUFFIX.length;
   for (const [name, value] of exportedEntries(env)) {
     const problem = envFileNameProblem(name, extra);
@@ -248,27 +249,21 @@ function writeEnvDir(
   }
 }
 
-/** Creates `dir` with mode 0700 if it is missing; false if it cannot be used. */
-function ensureDir(dir: string, warn: (msg: string) => void): boolean {
+/**
+ * Whether `dir` is there to export into. Missing: false, silently, as
+ * phusion's export_envvars returned (it also keeps a my_init run outside a
+ * container from writing into the host's /etc). Not a directory: warns.
+ */
+function usableDir(dir: string, warn: (msg: string) => void): boolean {
   try {
     if (Deno.statSync(dir).isDirectory) return true;
     warn(`Unable to write ${dir}: it is not a directory`);
-    return false;
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) {
       warn(`Unable to write ${dir}: ${messageOf(e)}`);
-      return false;
     }
   }
-  try {
-    Deno.mkdirSync(dir, { mode: 0o700 });
-    // The umask may have taken bits away; 0700 keeps secrets from other users.
-    Deno.chmodSync(dir, 0o700);
-    return true;
-  } catch (e) {
-    warn(`Unable to create ${dir}: ${messageOf(e)}`);
-    return false;
-  }
+  return false;
 }
 
 /** How {@link writeAtomically} writes a file. */

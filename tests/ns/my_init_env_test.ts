@@ -79,7 +79,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "my_init creates the environment directory 0700 and dumps 0640 for group 8377",
+    "my_init writes the environment into its 0700 directory and dumps 0640 for group 8377",
   ignore,
   async fn() {
     const main = [

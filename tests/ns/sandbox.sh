@@ -25,7 +25,10 @@ rm -rf "$r/etc/service" "$r/etc/my_init.d" "$r/etc/my_init.pre_shutdown.d" \
   "$r/etc/my_init.post_shutdown.d" "$r/etc/container_environment" \
   "$r/etc/container_environment.sh" "$r/etc/container_environment.json" \
   "$r/etc/rc.local"
+# As the image has them: my_init exports the environment only into an
+# existing /etc/container_environment (phusion's rule).
 mkdir -p "$r/etc/service" "$r/etc/my_init.d"
+mkdir -m 0700 "$r/etc/container_environment"
 cp -a "$fixture/." "$r/"
 if [ "$proc" = yes ]; then mount -t proc proc "$r/proc"; fi
 mount --rbind /dev "$r/dev"
