@@ -387,10 +387,8 @@ async function killAll(init: Init): Promise<void> {
   // Not PID 1 (tests, nested use): kill(-1) would hit every process of the
   // user on the host, so only our own descendants are signalled.
   const send = (signal: number) => {
-    if (pid1) c.kill(-1, signal);
-    else {for (const pid of descendantsOf(c.getpid(), readProcessTable())) {
-        c.kill(pid, signal);
-      }}
+    const targets = pid1 ? [-1] : descendantsOf(c.getpid(), readProcessTable());
+    for (const pid of targets) c.kill(pid, signal);
   };
   send(SIGNALS.SIGTERM);
   send(SIGNALS.SIGCONT);
