@@ -74,23 +74,36 @@ async function upCount(read: () => Promise<string>): Promise<number> {
   return lines(await read()).filter((l) => l.startsWith("up ")).length;
 }
 
+/**
+ * Daemon-mode run: waits until `services` services wrote `up NAME`, sends
+ * `signal` to PID 1 as `docker stop` does, and returns the order file.
+ */
+function stopWhenUp(
+  options: Parameters<typeof withSandbox>[0],
+  services: number,
+  signal: "SIGTERM" | "SIGINT" = "SIGTERM",
+) {
+  return withSandbox(options, async (box, done) => {
+    await until(
+      `${services} services up`,
+      async () => await upCount(() => box.read("order")) === services,
+    );
+    await box.kill(signal);
+    await done;
+    return lines(await box.read("order"));
+  });
+}
+
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   Deno.test({
     name:
       `my_init shuts down in order on ${signal}: pre-shutdown, services, post-shutdown`,
     ignore,
     async fn() {
-      const { out, result } = await withSandbox(
+      const { out, result } = await stopWhenUp(
         { args: [], env: PATIENT, files: DAEMON_FILES },
-        async (box, done) => {
-          await until(
-            "three services up",
-            async () => await upCount(() => box.read("order")) === 3,
-          );
-          await box.kill(signal);
-          await done;
-          return lines(await box.read("order"));
-        },
+        3,
+        signal,
       );
       assertPhases(result, [
         ["up a", "up b", "up c"],
@@ -160,7 +173,7 @@ Deno.test({
     "my_init kills a service that ignores TERM after KILL_PROCESS_TIMEOUT and completes the shutdown",
   ignore,
   async fn() {
-    const { out, result } = await withSandbox(
+    const { out, result } = await stopWhenUp(
       {
         args: [],
         env: { KILL_PROCESS_TIMEOUT: "1" },
@@ -173,15 +186,7 @@ Deno.test({
           "/etc/my_init.post_shutdown.d/10_post": mark("post"),
         },
       },
-      async (box, done) => {
-        await until(
-          "two services up",
-          async () => await upCount(() => box.read("order")) === 2,
-        );
-        await box.kill("SIGTERM");
-        await done;
-        return lines(await box.read("order"));
-      },
+      2,
     );
     assertPhases(
       result,
@@ -202,7 +207,7 @@ Deno.test({
   name: "my_init runs every shutdown script even when one fails",
   ignore,
   async fn() {
-    const { out, result } = await withSandbox(
+    const { out, result } = await stopWhenUp(
       {
         args: [],
         env: PATIENT,
@@ -218,15 +223,7 @@ Deno.test({
           "/etc/my_init.post_shutdown.d/20_next": mark("post2"),
         },
       },
-      async (box, done) => {
-        await until(
-          "service up",
-          async () => await upCount(() => box.read("order")) === 1,
-        );
-        await box.kill("SIGTERM");
-        await done;
-        return lines(await box.read("order"));
-      },
+      1,
     );
     assert.deepEqual(result, [
       "up a",
