@@ -46,7 +46,7 @@ import {
   waitForServices,
 } from "./runit.ts";
 import { isStopped, isUp, statusReport } from "./runit_state.ts";
-import { descendantsOf, readProcessTable } from "./processes.ts";
+import { childrenNamed, descendantsOf, readProcessTable } from "./processes.ts";
 import { within } from "./time.ts";
 import * as log from "./log.ts";
 
@@ -270,7 +270,7 @@ async function stopRunit(
       // phusion's stop time. Log services (svlogd) see the end of their pipe,
       // flush and exit; anything else left gets TERM from the kill-all.
       log.info(`Shutting down runit daemon (PID ${runsvdir.pid})...`);
-      for (const pid of runsvProcesses(runsvdir.pid)) {
+      for (const pid of childrenNamed(runsvdir.pid, "runsv")) {
         libc().kill(pid, SIGNALS.SIGKILL);
       }
       signalChild(runsvdir, SIGNALS.SIGKILL);
@@ -287,21 +287,6 @@ async function stopRunit(
     }
   }
   await init.runShutdownScripts(POST_SHUTDOWN_DIR, "post-shutdown");
-}
-
-/** The runsv children of runsvdir (from /proc; none without it). */
-function runsvProcesses(runsvdirPid: number): number[] {
-  const table = readProcessTable();
-  const out: number[] = [];
-  for (const [pid, ppid] of table) {
-    if (ppid !== runsvdirPid) continue;
-    try {
-      if (Deno.readTextFileSync(`/proc/${pid}/comm`).trim() === "runsv") {
-        out.push(pid);
-      }
-    } catch { /* exited meanwhile */ }
-  }
-  return out;
 }
 
 /** Start-up, runit, the main command or the wait, and the shutdown. */

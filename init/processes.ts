@@ -1,13 +1,13 @@
 /**
- * Finding this process's descendants in /proc, for kill-all when my_init is
- * not PID 1: `kill(-1)` there would hit every process of the user, the
- * host's included.
+ * Reading the process tree from /proc: descendants for kill-all when my_init
+ * is not PID 1 (`kill(-1)` there would hit every process of the user, the
+ * host's included), and runsvdir's runsv children at shutdown.
  *
  * @module
  */
 
 /** Parses the pid and ppid out of /proc/PID/stat (comm may hold spaces and parens). */
-export function parseStat(
+export function parseProcStat(
   text: string,
 ): { pid: number; ppid: number } | undefined {
   const close = text.lastIndexOf(")");
@@ -52,9 +52,23 @@ export function readProcessTable(): Map<number, number> {
   for (const e of entries) {
     if (!/^[0-9]+$/.test(e.name)) continue;
     try {
-      const st = parseStat(Deno.readTextFileSync(`/proc/${e.name}/stat`));
+      const st = parseProcStat(Deno.readTextFileSync(`/proc/${e.name}/stat`));
       if (st) table.set(st.pid, st.ppid);
     } catch { /* exited meanwhile */ }
   }
   return table;
+}
+
+/** The children of `ppid` whose command name is `comm` (none without /proc). */
+export function childrenNamed(ppid: number, comm: string): number[] {
+  const out: number[] = [];
+  for (const [pid, parent] of readProcessTable()) {
+    if (parent !== ppid) continue;
+    try {
+      if (Deno.readTextFileSync(`/proc/${pid}/comm`).trim() === comm) {
+        out.push(pid);
+      }
+    } catch { /* exited meanwhile */ }
+  }
+  return out;
 }

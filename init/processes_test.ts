@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { descendantsOf, parseStat } from "./processes.ts";
+import { descendantsOf, parseProcStat } from "./processes.ts";
 
-Deno.test("parseStat() survives spaces and parens in the command name", () => {
-  assert.deepEqual(parseStat("42 (my (odd) cmd) S 7 42 42 0 -1"), {
+Deno.test("parseProcStat() survives spaces and parens in the command name", () => {
+  assert.deepEqual(parseProcStat("42 (my (odd) cmd) S 7 42 42 0 -1"), {
     pid: 42,
     ppid: 7,
   });
-  assert.equal(parseStat("garbage"), undefined);
+  assert.equal(parseProcStat("garbage"), undefined);
 });
 
 Deno.test("descendantsOf() finds grandchildren and nothing else", () => {

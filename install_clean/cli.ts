@@ -63,7 +63,12 @@ const TAKES_VALUE: ReadonlySet<string> = new Set([
   "--build-profiles",
 ]);
 
-/** Decides what `install_clean ARGS...` asks for. */
+/**
+ * Decides what `install_clean ARGS...` asks for. Not node:util's parseArgs:
+ * every option but ours belongs to apt-get, with apt-get's grammar (which of
+ * them take the next word as a value), which parseArgs cannot be told
+ * without listing all of apt's options.
+ */
 export function parseArgs(args: readonly string[]): Invocation {
   if (args.includes("--help")) return { kind: "help" };
   const aptArgs: string[] = [];
