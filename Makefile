@@ -14,7 +14,7 @@ DENO := ./node_modules/.bin/deno
 export DENO_NO_PACKAGE_JSON := 1
 DENO_SOURCES := $(shell find lib init setuser install_clean scripts -name '*.ts' 2>/dev/null)
 
-.PHONY: help setup compile test test-unit test-ns test-container lint fmt check \
+.PHONY: help setup compile test test-unit test-ns test-container lint lint-sh fmt check \
 	image demo base-image tag_latest release bench clean distclean
 
 help:
@@ -23,7 +23,7 @@ help:
 	@echo "make compile     build dist/my_init, dist/setuser, dist/install_clean"
 	@echo "make image       build the image \$$(NAME):\$$(VERSION) (BASE_IMAGE, ENGINE)"
 	@echo "make base-image  make the offline Debian base (debootstrap, cached)"
-	@echo "make lint        deno fmt --check, deno lint, deno check"
+	@echo "make lint        shellcheck, deno fmt --check, deno lint, deno check"
 	@echo "make bench       benchmarks against tini, dumb-init, catatonit"
 	@echo "make tag_latest / make release"
 
@@ -51,10 +51,18 @@ test-container: image
 
 test: lint test-unit test-ns test-container
 
-lint: setup
+lint: lint-sh setup
 	$(DENO) fmt --check
 	$(DENO) lint
 	$(DENO) task check
+
+# Every shell script, found by name and by shebang (scripts/shell_files.sh),
+# so that new scripts are checked without being listed here. -x follows the
+# `# shellcheck source=` directives (paths from the repository's root).
+lint-sh:
+	@command -v shellcheck >/dev/null || { echo "lint-sh: installing shellcheck" >&2; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends shellcheck; }
+	files=$$(bash scripts/shell_files.sh) && printf '%s\n' "$$files" | xargs -d '\n' shellcheck -x
 
 fmt: setup
 	$(DENO) fmt

@@ -32,7 +32,7 @@ if ((${#missing[@]})); then
   apt-get update -qq
   # runit's postinst may try to start its service on a host without
   # runit as init: harmless here (policy-rc.d is honoured where present).
-  # shellcheck disable=SC2086
+  # shellcheck disable=SC2086 # pkgs is a space-separated list of package names
   apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
 fi
 

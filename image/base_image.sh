@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # base_image.sh: the offline base image localhost/debian:bookworm, for hosts
-# that cannot pull from a registry (testbed.md, "A base image without a
-# registry").
+# that reach no container registry (nothing can be pulled) but do reach a
+# Debian mirror.
 #
 #   bash image/base_image.sh [--force]
 #

@@ -13,8 +13,9 @@
 #
 # Choice: $ENGINE if set (docker or podman); else docker when `docker info`
 # works; else podman. With ENGINE=docker and no Docker daemon, the docker CLI
-# is pointed at podman's API socket (testbed.md: "The docker CLI against
-# podman").
+# is pointed at podman's API socket (`podman system service`: build, run,
+# exec, logs, stop, wait and inspect work through it, but `docker run --rm`
+# always reports exit code 0).
 #
 # Exit codes: that of the engine for `run`; 1 when no engine can be found or
 # installed; 2 on a usage error.
@@ -38,9 +39,10 @@ docker_answers() {
 
 podman_installed() { command -v podman >/dev/null 2>&1; }
 
-# The drop-in that makes rootful podman work on hosts like ours: crun refuses
-# hybrid cgroups, and podman's default root ulimits (1048576) exceed the
-# host's hard limits (testbed.md, "A real engine").
+# The drop-in that makes rootful podman work on hosts with hybrid cgroups and
+# low hard limits: crun refuses hybrid cgroups ("cgroups in hybrid mode not
+# supported"), hence runc; podman's default ulimits for root (1048576) exceed
+# such hosts' hard limits and `podman run` fails with EPERM.
 configure_podman() {
   [ "$(id -u)" = 0 ] || return 0
   [ -e "$PODMAN_CONF" ] && return 0

@@ -1,6 +1,6 @@
 /**
  * Running and stopping children of my_init: thin actions over spawn, kill
- * and the reaper, each wait with a deadline and an escalation to KILL.
+ * and the reaper.
  *
  * @module
  */
@@ -10,6 +10,7 @@ import { signalName, SIGNALS } from "../lib/signals.ts";
 import { type ExitStatus } from "../lib/exit_status.ts";
 import { spawn, SpawnError, spawnFailureExitCode } from "../lib/spawn.ts";
 import type { Reaper } from "./reaper.ts";
+import { escalate } from "./escalation.ts";
 import { within } from "./time.ts";
 import * as log from "./log.ts";
 
@@ -30,14 +31,29 @@ export type Started = { ok: true; child: Child } | {
   message: string;
 };
 
+/** How to start a child. */
+export interface StartOptions {
+  /** Its whole environment. */
+  env: ReadonlyMap<string, string>;
+  /**
+   * A process group of its own, so that the terminal's signals (Ctrl-C)
+   * reach PID 1 alone and the shutdown stays in order, and so that
+   * stopping it reaches what it started.
+   */
+  group?: boolean;
+  /** Make its group the foreground group of this terminal fd. */
+  foregroundTty?: number;
+}
+
 /** Starts `argv` and registers it with the reaper in the same tick. */
 export function start(
   reaper: Reaper,
   argv: readonly string[],
-  options: { group?: boolean; foregroundTty?: number } = {},
+  options: StartOptions,
 ): Started {
   try {
     const pid = spawn(argv, {
+      env: options.env,
       newProcessGroup: options.group,
       foregroundTty: options.foregroundTty,
     });
@@ -53,12 +69,12 @@ export function start(
   } catch (e) {
     if (
       e instanceof SpawnError && options.foregroundTty !== undefined &&
-      ![C.ENOENT, C.EACCES, C.ENOEXEC].includes(e.code as 2 | 13 | 8)
+      ![C.ENOENT, C.EACCES, C.ENOEXEC, C.E2BIG].includes(e.code as 2)
     ) {
       // The terminal handover failed (stdin is a terminal but not ours to
       // give, e.g. not the session's controlling one): start without it.
       log.debug(`Cannot hand the terminal to ${argv[0]}: ${e.message}`);
-      return start(reaper, argv, { group: options.group });
+      return start(reaper, argv, { ...options, foregroundTty: undefined });
     }
     if (e instanceof SpawnError) {
       return {
@@ -83,26 +99,29 @@ export function signalChild(child: Child, signal: number): void {
  * `graceMs` to exit, then KILL. Returns its status, or undefined if even
  * KILL did not reap it in time (uninterruptible sleep): PID 1 carries on.
  */
-export async function stopChild(
+export function stopChild(
   child: Child,
   signal: number,
   graceMs: number,
 ): Promise<ExitStatus | undefined> {
   log.info(`Shutting down ${child.name} (PID ${child.pid})...`);
-  signalChild(child, signal);
-  if (signal !== SIGNALS.SIGCONT) signalChild(child, SIGNALS.SIGCONT);
-  const first = await within(child.exited, graceMs);
-  if (first !== "timeout") return first;
-  log.warn(
-    `${child.name} (PID ${child.pid}) did not shut down in time. Forcing it to exit.`,
-  );
-  signalChild(child, SIGNALS.SIGKILL);
-  const second = await within(child.exited, 5000);
-  if (second !== "timeout") return second;
-  log.error(
-    `${child.name} (PID ${child.pid}) survived SIGKILL; carrying on without it`,
-  );
-  return undefined;
+  return escalate({
+    ask: () => {
+      signalChild(child, signal);
+      if (signal !== SIGNALS.SIGCONT) signalChild(child, SIGNALS.SIGCONT);
+    },
+    force: () => signalChild(child, SIGNALS.SIGKILL),
+    wait: (ms) => within(child.exited, ms),
+    graceMs,
+    onForce: () =>
+      log.warn(
+        `${child.name} (PID ${child.pid}) did not shut down in time. Forcing it to exit.`,
+      ),
+    onGiveUp: () =>
+      log.error(
+        `${child.name} (PID ${child.pid}) survived SIGKILL; carrying on without it`,
+      ),
+  });
 }
 
 /** Describes a status for the log: "status 3" or "status 143 (SIGTERM)". */
@@ -115,6 +134,16 @@ export function describeStatus(status: ExitStatus, code: number): string {
 /** Whether `fd` is a terminal we may hand to the main command. */
 export function isTty(fd: number): boolean {
   return libc().isatty(fd) === 1;
+}
+
+/**
+ * Makes this process's group the terminal's foreground group again, after
+ * the main command that had it exited. With every signal blocked the
+ * kernel lets a background group do so (no SIGTTOU).
+ */
+export function takeTerminal(fd: number): void {
+  const c = libc();
+  c.tcsetpgrp(fd, c.getpgrp());
 }
 
 /** Makes this process a child subreaper: orphans of its subtree come to it. */

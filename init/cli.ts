@@ -5,7 +5,8 @@
  * @module
  */
 
-import { parseSignal } from "../lib/signals.ts";
+import { parseSignal, signalName } from "../lib/signals.ts";
+import { HANDLED_SIGNAL_NUMBERS, HANDLED_SIGNALS } from "./signal_policy.ts";
 
 /** The version printed by `--version`. */
 export const VERSION = "0.1.0";
@@ -149,6 +150,15 @@ export async function parseCli(args: readonly string[]): Promise<Cli> {
     if (from === undefined || to === undefined) {
       return usageError(
         `Invalid --rewrite "${r}": expected FROM:TO signal names, e.g. TERM:QUIT`,
+      );
+    }
+    if (!HANDLED_SIGNAL_NUMBERS.includes(from)) {
+      return usageError(
+        `Invalid --rewrite "${r}": my_init never receives ${
+          signalName(from)
+        }; FROM must be one of ${
+          HANDLED_SIGNALS.map((n) => n.slice(3)).join(", ")
+        }`,
       );
     }
     rewrites.set(from, to);

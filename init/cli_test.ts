@@ -77,6 +77,19 @@ Deno.test("await parseCli() reads -v, --help, --version and --status", async () 
   assert.equal((await parseCli(["--status"])).action, "status");
 });
 
+Deno.test("await parseCli() rejects --rewrite of a signal my_init never receives", async () => {
+  for (const r of ["KILL:TERM", "40:TERM", "SEGV:TERM", "CHLD:TERM"]) {
+    const cli = await parseCli(["--rewrite", r, "x"]);
+    assert.equal(cli.action, "usage-error", r);
+    assert.match(
+      cli.action === "usage-error" ? cli.message : "",
+      new RegExp(
+        `^Invalid --rewrite "${r}": my_init never receives .*; FROM must be one of TERM, INT, HUP, QUIT, USR1, USR2, WINCH, CONT, ALRM, PWR, TSTP, TTIN, TTOU$`,
+      ),
+    );
+  }
+});
+
 Deno.test("await parseCli() parses --rewrite pairs and rejects bad ones", async () => {
   const cli = await parseCli([
     "--rewrite",

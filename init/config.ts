@@ -62,3 +62,10 @@ export function readConfig(
     warnings,
   };
 }
+
+/**
+ * Milliseconds to wait for the reap after SIGKILL (or runit's `k`) before
+ * carrying on without the process: only a process stuck in the kernel
+ * (uninterruptible sleep, NFS) survives KILL, and PID 1 must not hang on it.
+ */
+export const KILL_WAIT_MS = 5000;

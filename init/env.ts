@@ -7,6 +7,9 @@
  * @module
  */
 
+import { shellQuote } from "../lib/shell_quote.ts";
+import { decodeBytes, isText } from "../lib/env_bytes.ts";
+
 /**
  * Variables never written to the directory or the dumps. They describe the
  * user my_init runs as, and the dumps are sourced by other users (e.g. a
@@ -43,17 +46,6 @@ const BASH_READONLY: ReadonlySet<string> = new Set([
 ]);
 
 const encoder = new TextEncoder();
-
-/**
- * Quotes `value` for POSIX sh: in single quotes, each `'` written as `'\''`.
- * Inside single quotes bash and dash take every byte literally (`$`, `` ` ``,
- * `\`, newlines, control characters, non-ASCII), so this is exact for any
- * string without NUL. Always quotes, unlike phusion's shquote(): one rule is
- * easier to trust than a list of safe characters.
- */
-export function shellQuote(value: string): string {
-  return `'${value.replaceAll("'", `'\\''`)}'`;
-}
 
 /**
  * Makes an environment name usable in `export NAME=...`: every character
@@ -176,8 +168,23 @@ export function renderShellDump(env: Readonly<Record<string, string>>): string {
 export function renderJsonDump(env: Readonly<Record<string, string>>): string {
   // A null prototype, so that a variable named "__proto__" is an own key.
   const out: Record<string, string> = Object.create(null);
-  for (const [name, value] of exportedEntries(env)) out[name] = value;
+  for (const [name, value] of exportedEntries(env)) {
+    if (isText(name) && isText(value)) out[name] = value;
+  }
   return JSON.stringify(out);
+}
+
+/**
+ * The exported variables the JSON dump leaves out: those whose name or
+ * value is not UTF-8 (lib/env_bytes.ts), which a JSON string cannot hold.
+ * The shell dump and the directory keep them, byte-exact.
+ */
+export function jsonDumpOmissions(
+  env: Readonly<Record<string, string>>,
+): string[] {
+  return exportedEntries(env)
+    .filter(([name, value]) => !isText(name) || !isText(value))
+    .map(([name]) => name);
 }
 
 /**
@@ -238,8 +245,8 @@ export type EnvFileVerdict =
  * Decides the value of variable `name` from the bytes of its file. One
  * trailing newline is dropped, because editors and `echo` add one (phusion PR
  * #49, `re.sub('\n\Z', '', ...)`); a second one is part of the value.
- * Refused: a name no environment can hold, a NUL byte in the value, bytes
- * that are not UTF-8, and a variable over {@link MAX_ARG_STRLEN}.
+ * Refused: a name no environment can hold, a NUL byte in the value, and a
+ * variable over {@link MAX_ARG_STRLEN}. Bytes that are not UTF-8 are kept.
  */
 export function decodeEnvFile(name: string, bytes: Uint8Array): EnvFileVerdict {
   const nameProblem = envNameProblem(name);
@@ -253,15 +260,9 @@ export function decodeEnvFile(name: string, bytes: Uint8Array): EnvFileVerdict {
   if (body.includes(0)) {
     return { ok: false, reason: "the value contains a NUL byte" };
   }
-  let value: string;
-  try {
-    value = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(
-      body,
-    );
-  } catch {
-    return { ok: false, reason: "the value is not valid UTF-8" };
-  }
-  return { ok: true, value };
+  // Bytes that are not UTF-8 are kept as they are (lib/env_bytes.ts): the
+  // variable may have come from `docker run -e` and been exported here.
+  return { ok: true, value: decodeBytes(body) };
 }
 
 /** How {@link mergeEnv} combines the environment with the directory. */
@@ -311,6 +312,8 @@ export function envFileNameProblem(
     return `"${name}" is not a usable file name`;
   }
   if (name.includes("/")) return 'a file name cannot contain "/"';
+  // Deno's file API takes names as text.
+  if (!isText(name)) return "the name is not UTF-8";
   // NAME_MAX, the longest name one directory entry can have.
   if (encoder.encode(name).length + extraBytes > 255) {
     return "the name is too long for a file name";

@@ -1,7 +1,10 @@
 /**
  * The container environment, acting part: imports
- * `/etc/container_environment/*` into Deno.env and exports Deno.env to that
+ * `/etc/container_environment/*` into an environment (my_init's, which its
+ * children get; never the runtime's Deno.env) and exports one to that
  * directory and to the `.sh` and `.json` dumps. Decisions are in `env.ts`.
+ * Values are lib/env_bytes.ts strings: bytes that are not UTF-8 go to and
+ * come from the files as they are.
  *
  * Nothing here throws: PID 1 must outlive a bad file or a read-only /etc, so
  * every problem becomes a call of `warn` and the step carries on.
@@ -9,6 +12,7 @@
  * @module
  */
 
+import { encodeBytes } from "../lib/env_bytes.ts";
 import {
   compareByBytes,
   decodeEnvFile,
@@ -17,7 +21,9 @@ import {
   envFileSizeProblem,
   type EnvFileVerdict,
   exportedEntries,
+  jsonDumpOmissions,
   mergeEnv,
+  NEVER_EXPORTED,
   renderJsonDump,
   renderShellDump,
   shellDumpEntries,
@@ -69,7 +75,8 @@ export interface ImportEnvDirOptions {
 }
 
 /**
- * Imports the directory into Deno.env, phusion's import_envvars(). A missing
+ * Imports the directory into `current`, phusion's import_envvars(), and
+ * returns the environment that results. A missing
  * directory imports nothing. Files are read in byte order; non-regular files
  * and files {@link decodeEnvFile} refuses are skipped with a warning. All files
  * are read before the environment changes.
@@ -78,13 +85,22 @@ export interface ImportEnvDirOptions {
  * given to the container wins) and with clear=true, override=true after each
  * startup script (the directory is then the truth).
  */
-export function importEnvDir(options: ImportEnvDirOptions): void {
+export function importEnvDir(
+  current: ReadonlyMap<string, string>,
+  options: ImportEnvDirOptions,
+): Map<string, string> {
   const { dir } = options.paths ?? DEFAULT_ENV_PATHS;
-  const { warn } = options;
-  const fromDir = readEnvDir(dir, warn);
-  if (fromDir === undefined) return;
-  const target = mergeEnv(Deno.env.toObject(), fromDir, options);
-  applyEnv(target, (name) => `${dir}/${name}`, warn);
+  const fromDir = readEnvDir(dir, options.warn);
+  if (fromDir === undefined) return new Map(current);
+  // A variable that cannot have a file (a name that is not UTF-8, too long,
+  // with a "/") was never in the directory, so no script can have removed
+  // it there: clearing must not lose it.
+  const extra = TEMP_PREFIX.length + TEMP_SUFFIX.length;
+  const keep = new Set(options.keep ?? NEVER_EXPORTED);
+  for (const name of current.keys()) {
+    if (envFileNameProblem(name, extra) !== undefined) keep.add(name);
+  }
+  return mergeEnv(Object.fromEntries(current), fromDir, { ...options, keep });
 }
 
 /** Reads every variable of `dir`; undefined if there is no directory to read. */
@@ -135,33 +151,6 @@ function readEnvFile(name: string, path: string): EnvFileVerdict {
   return decodeEnvFile(name, bytes);
 }
 
-/** Makes Deno.env equal `target`, warning about each variable it cannot set. */
-function applyEnv(
-  target: ReadonlyMap<string, string>,
-  pathOf: (name: string) => string,
-  warn: (msg: string) => void,
-): void {
-  const current = Deno.env.toObject();
-  for (const name of Object.keys(current)) {
-    if (target.has(name)) continue;
-    try {
-      Deno.env.delete(name);
-    } catch (e) {
-      warn(`Unable to unset ${name}: ${messageOf(e)}`);
-    }
-  }
-  for (const [name, value] of target) {
-    if (Object.hasOwn(current, name) && current[name] === value) continue;
-    try {
-      Deno.env.set(name, value);
-    } catch (e) {
-      warn(
-        `Ignoring ${pathOf(name)}: unable to set the variable: ${messageOf(e)}`,
-      );
-    }
-  }
-}
-
 /** Options of {@link exportEnv}. */
 export interface ExportEnvOptions {
   /** Where to write; {@link DEFAULT_ENV_PATHS} if not given. */
@@ -179,7 +168,7 @@ export interface ExportEnvOptions {
 }
 
 /**
- * Exports Deno.env, phusion's export_envvars(): every variable but
+ * Exports `environment`, phusion's export_envvars(): every variable but
  * `NEVER_EXPORTED` to `dir/NAME` (see `encodeEnvFile()` in env.ts), and the
  * shell and JSON dumps. Each file is written as a temporary and renamed, so a
  * reader sees the old or the new file, never half of one. Without the
@@ -189,16 +178,24 @@ export interface ExportEnvOptions {
  * once per call. Files of variables that no longer exist are left in place,
  * as phusion does: the directory is also the user's input.
  */
-export function exportEnv(options: ExportEnvOptions): void {
+export function exportEnv(
+  environment: ReadonlyMap<string, string>,
+  options: ExportEnvOptions,
+): void {
   const paths = options.paths ?? DEFAULT_ENV_PATHS;
   const gid = options.gid ?? DOCKER_ENV_GID;
   const { warn } = options;
   if (!usableDir(paths.dir, warn)) return;
-  const env = Deno.env.toObject();
+  const env = Object.fromEntries(environment);
   if (options.toDir ?? true) writeEnvDir(paths.dir, env, warn);
 
   for (const { name, reason } of shellDumpEntries(env).omitted) {
     warn(`Leaving ${name} out of ${paths.shellDump}: ${reason}`);
+  }
+  for (const name of jsonDumpOmissions(env)) {
+    warn(
+      `Leaving ${name} out of ${paths.jsonDump}: it is not UTF-8, which JSON cannot hold`,
+    );
   }
   let chownWarned = false;
   const chownFailed = (path: string, e: unknown) => {
@@ -289,7 +286,7 @@ function writeAtomically(
 ): void {
   const { temp, mode, gid, chownFailed } = options;
   try {
-    Deno.writeFileSync(temp, new TextEncoder().encode(text), { mode });
+    Deno.writeFileSync(temp, encodeBytes(text), { mode });
     // `mode` applies only to a new file, minus the umask.
     Deno.chmodSync(temp, mode);
     if (gid !== undefined) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { NEVER_EXPORTED } from "./env.ts";
+import { encodeBytes } from "../lib/env_bytes.ts";
 import {
   DEFAULT_ENV_PATHS,
   DOCKER_ENV_GID,
@@ -12,18 +12,17 @@ import {
 const encode = (s: string) => new TextEncoder().encode(s);
 const isRoot = Deno.uid() === 0;
 
-/**
- * Runs `fn` with a fresh temporary layout and a copy of Deno.env that is put
- * back afterwards, since import changes the process environment.
- */
-async function withEnvDir(
+/** "café" in latin-1: not UTF-8. */
+const LATIN1_CAFE = [0x63, 0x61, 0x66, 0xe9];
+
+/** Runs `fn` with a fresh temporary layout, removed afterwards. */
+async function withEnvPaths(
   fn: (
     paths: EnvPaths,
     warnings: string[],
     warn: (msg: string) => void,
   ) => void | Promise<void>,
 ): Promise<void> {
-  const saved = Deno.env.toObject();
   const root = await Deno.makeTempDir({ prefix: "env_dir_test" });
   const paths: EnvPaths = {
     dir: join(root, "container_environment"),
@@ -34,12 +33,6 @@ async function withEnvDir(
   try {
     await fn(paths, warnings, (msg) => warnings.push(msg));
   } finally {
-    for (const name of Object.keys(Deno.env.toObject())) {
-      if (!Object.hasOwn(saved, name)) Deno.env.delete(name);
-    }
-    for (const [name, value] of Object.entries(saved)) {
-      Deno.env.set(name, value);
-    }
     await Deno.remove(root, { recursive: true });
   }
 }
@@ -56,8 +49,18 @@ function writeVar(
   );
 }
 
+/** The bytes of strings (as UTF-8) and byte lists, one after the other. */
+function concat(...parts: (string | number[])[]): Uint8Array {
+  return new Uint8Array(
+    parts.flatMap((p) => typeof p === "string" ? [...encode(p)] : p),
+  );
+}
+
 const read = (path: string) => Deno.readTextFileSync(path);
+const readBytes = (path: string) => Deno.readFileSync(path);
 const modeOf = (path: string) => Deno.statSync(path).mode! & 0o7777;
+const namesIn = (dir: string) =>
+  [...Deno.readDirSync(dir)].map((e) => e.name).sort();
 
 Deno.test("DEFAULT_ENV_PATHS are phusion's paths", () => {
   assert.deepEqual(DEFAULT_ENV_PATHS, {
@@ -68,95 +71,134 @@ Deno.test("DEFAULT_ENV_PATHS are phusion's paths", () => {
   assert.equal(DOCKER_ENV_GID, 8377);
 });
 
-Deno.test("importEnvDir() does nothing without a directory", async () => {
-  await withEnvDir((paths, warnings, warn) => {
-    const before = Deno.env.toObject();
-    importEnvDir({ paths, clear: true, override: true, warn });
-    assert.deepEqual(Deno.env.toObject(), before);
+Deno.test("importEnvDir() returns a copy of the environment without a directory", async () => {
+  await withEnvPaths((paths, warnings, warn) => {
+    const current = new Map([["ENV_DIR_TEST_A", "a"], ["HOME", "/root"]]);
+    const env = importEnvDir(current, {
+      paths,
+      clear: true,
+      override: true,
+      warn,
+    });
+    assert.deepEqual(
+      env,
+      new Map([["ENV_DIR_TEST_A", "a"], ["HOME", "/root"]]),
+    );
+    // A copy: the caller may change it without changing `current`.
+    assert.notEqual(env, current);
+    env.set("ENV_DIR_TEST_B", "b");
+    assert.equal(current.has("ENV_DIR_TEST_B"), false);
     assert.deepEqual(warnings, []);
   });
 });
 
 Deno.test("importEnvDir() at start adds variables but lets the given environment win", async () => {
-  await withEnvDir((paths, warnings, warn) => {
-    Deno.env.set("ENV_DIR_TEST_GIVEN", "given");
+  await withEnvPaths((paths, warnings, warn) => {
+    const current = new Map([
+      ["ENV_DIR_TEST_GIVEN", "given"],
+      ["PATH", "/bin"],
+    ]);
     writeVar(paths, "ENV_DIR_TEST_GIVEN", "from file\n");
     writeVar(paths, "ENV_DIR_TEST_NEW", "new\n");
     writeVar(paths, "ENV_DIR_TEST_TWO_NL", "two\n\n");
     writeVar(paths, "env.dir-test", "dotted");
-    importEnvDir({ paths, clear: false, override: false, warn });
-    assert.equal(Deno.env.get("ENV_DIR_TEST_GIVEN"), "given");
-    assert.equal(Deno.env.get("ENV_DIR_TEST_NEW"), "new");
-    assert.equal(Deno.env.get("ENV_DIR_TEST_TWO_NL"), "two\n");
-    assert.equal(Deno.env.get("env.dir-test"), "dotted");
-    assert.equal(Deno.env.get("PATH") !== undefined, true);
+    const env = importEnvDir(current, {
+      paths,
+      clear: false,
+      override: false,
+      warn,
+    });
+    assert.deepEqual(
+      env,
+      new Map([
+        ["ENV_DIR_TEST_GIVEN", "given"],
+        ["PATH", "/bin"],
+        ["ENV_DIR_TEST_NEW", "new"],
+        ["ENV_DIR_TEST_TWO_NL", "two\n"],
+        ["env.dir-test", "dotted"],
+      ]),
+    );
     assert.deepEqual(warnings, []);
   });
 });
 
 Deno.test("importEnvDir() with override lets the files win", async () => {
-  await withEnvDir((paths, warnings, warn) => {
-    Deno.env.set("ENV_DIR_TEST_GIVEN", "given");
-    Deno.env.set("ENV_DIR_TEST_KEPT", "kept");
+  await withEnvPaths((paths, warnings, warn) => {
+    const current = new Map([
+      ["ENV_DIR_TEST_GIVEN", "given"],
+      ["ENV_DIR_TEST_KEPT", "kept"],
+    ]);
     writeVar(paths, "ENV_DIR_TEST_GIVEN", "from file");
-    importEnvDir({ paths, clear: false, override: true, warn });
-    assert.equal(Deno.env.get("ENV_DIR_TEST_GIVEN"), "from file");
-    assert.equal(Deno.env.get("ENV_DIR_TEST_KEPT"), "kept");
+    const env = importEnvDir(current, {
+      paths,
+      clear: false,
+      override: true,
+      warn,
+    });
+    assert.deepEqual(
+      env,
+      new Map([
+        ["ENV_DIR_TEST_GIVEN", "from file"],
+        ["ENV_DIR_TEST_KEPT", "kept"],
+      ]),
+    );
     assert.deepEqual(warnings, []);
   });
 });
 
 Deno.test("importEnvDir() with clear unsets variables whose file was deleted", async () => {
-  await withEnvDir((paths, warnings, warn) => {
-    Deno.env.set("ENV_DIR_TEST_GONE", "x");
-    Deno.env.set("HOME", "/root");
+  await withEnvPaths((paths, warnings, warn) => {
+    const current = new Map([
+      ["ENV_DIR_TEST_GONE", "x"],
+      ["HOME", "/root"],
+      ["USER", "root"],
+      ["PATH", "/usr/bin"],
+    ]);
+    const given = new Map(current);
     writeVar(paths, "PATH", "/only/this");
     writeVar(paths, "ENV_DIR_TEST_STAYS", "y");
-    const kept = pick(Deno.env.toObject(), [...NEVER_EXPORTED]);
-    importEnvDir({ paths, clear: true, override: true, warn });
-    // NEVER_EXPORTED are never in the directory, so a clear must not lose them (phusion #490).
-    assert.deepEqual({ ...Deno.env.toObject() }, {
-      ...kept,
-      PATH: "/only/this",
-      ENV_DIR_TEST_STAYS: "y",
+    const env = importEnvDir(current, {
+      paths,
+      clear: true,
+      override: true,
+      warn,
     });
-    assert.equal(Deno.env.get("ENV_DIR_TEST_GONE"), undefined);
-    assert.equal(Deno.env.get("PATH"), "/only/this");
-    assert.equal(Deno.env.get("ENV_DIR_TEST_STAYS"), "y");
-    assert.equal(Deno.env.get("HOME"), "/root");
+    // NEVER_EXPORTED are never in the directory, so a clear must not lose them (phusion #490).
+    assert.deepEqual(
+      env,
+      new Map([
+        ["HOME", "/root"],
+        ["USER", "root"],
+        ["PATH", "/only/this"],
+        ["ENV_DIR_TEST_STAYS", "y"],
+      ]),
+    );
+    // The result is a new map: the one given is as it was.
+    assert.deepEqual(current, given);
     assert.deepEqual(warnings, []);
   });
 });
 
-function pick(
-  env: Record<string, string>,
-  names: string[],
-): Record<string, string> {
-  return Object.fromEntries(
-    names.filter((n) => Object.hasOwn(env, n)).map((n) => [n, env[n]]),
-  );
-}
-
 Deno.test("importEnvDir() with clear and an empty keep clears everything, as phusion", async () => {
-  await withEnvDir((paths, warnings, warn) => {
-    Deno.env.set("HOME", "/root");
+  await withEnvPaths((paths, warnings, warn) => {
     writeVar(paths, "ENV_DIR_TEST_ONLY", "1");
-    importEnvDir({ paths, clear: true, override: true, keep: new Set(), warn });
-    assert.deepEqual({ ...Deno.env.toObject() }, { ENV_DIR_TEST_ONLY: "1" });
+    const env = importEnvDir(new Map([["HOME", "/root"], ["PATH", "/bin"]]), {
+      paths,
+      clear: true,
+      override: true,
+      keep: new Set(),
+      warn,
+    });
+    assert.deepEqual(env, new Map([["ENV_DIR_TEST_ONLY", "1"]]));
     assert.deepEqual(warnings, []);
   });
 });
 
 Deno.test("importEnvDir() warns about bad files, skips them and imports the rest", async () => {
-  await withEnvDir(async (paths, warnings, warn) => {
+  await withEnvPaths(async (paths, warnings, warn) => {
     const dir = paths.dir;
     writeVar(paths, "A=B", "v");
     writeVar(paths, "ENV_DIR_TEST_NUL", "a\0b");
-    writeVar(
-      paths,
-      "ENV_DIR_TEST_LATIN1",
-      new Uint8Array([0x63, 0x61, 0x66, 0xe9]),
-    );
     writeVar(paths, "ENV_DIR_TEST_HUGE", "x".repeat(200_000));
     writeVar(paths, "ENV_DIR_TEST_OK", "ok");
     Deno.mkdirSync(join(dir, "ENV_DIR_TEST_SUBDIR"));
@@ -172,15 +214,21 @@ Deno.test("importEnvDir() warns about bad files, skips them and imports the rest
     // A leftover of an interrupted export, never a variable.
     writeVar(paths, "=ENV_DIR_TEST_OK.new", "stale");
 
-    importEnvDir({ paths, clear: false, override: true, warn });
+    const env = importEnvDir(new Map([["PATH", "/bin"]]), {
+      paths,
+      clear: false,
+      override: true,
+      warn,
+    });
 
-    assert.equal(Deno.env.get("ENV_DIR_TEST_OK"), "ok");
-    assert.equal(Deno.env.get("ENV_DIR_TEST_LINK"), "ok");
-    for (
-      const name of ["NUL", "LATIN1", "HUGE", "SUBDIR", "DANGLING", "FIFO"]
-    ) {
-      assert.equal(Deno.env.get(`ENV_DIR_TEST_${name}`), undefined, name);
-    }
+    assert.deepEqual(
+      env,
+      new Map([
+        ["PATH", "/bin"],
+        ["ENV_DIR_TEST_LINK", "ok"],
+        ["ENV_DIR_TEST_OK", "ok"],
+      ]),
+    );
     assert.deepEqual(
       warnings.map((w) =>
         w.replace(/: unable to read it: .*/, ": unable to read it: ...")
@@ -191,7 +239,6 @@ Deno.test("importEnvDir() warns about bad files, skips them and imports the rest
         `Ignoring ${dir}/ENV_DIR_TEST_FIFO: it is not a regular file`,
         `Ignoring ${dir}/ENV_DIR_TEST_HUGE: the file is 200000 bytes, over the kernel's limit ` +
         "of 131072 for a variable (MAX_ARG_STRLEN): every program started with it would fail with E2BIG",
-        `Ignoring ${dir}/ENV_DIR_TEST_LATIN1: the value is not valid UTF-8`,
         `Ignoring ${dir}/ENV_DIR_TEST_NUL: the value contains a NUL byte`,
         `Ignoring ${dir}/ENV_DIR_TEST_SUBDIR: it is not a regular file`,
       ],
@@ -199,65 +246,147 @@ Deno.test("importEnvDir() warns about bad files, skips them and imports the rest
   });
 });
 
+Deno.test("importEnvDir() keeps the bytes of a latin-1 file, escaped, without a warning", async () => {
+  await withEnvPaths((paths, warnings, warn) => {
+    writeVar(paths, "ENV_DIR_TEST_LATIN1", concat(LATIN1_CAFE, "\n"));
+    writeVar(paths, "ENV_DIR_TEST_FF", new Uint8Array([0xff]));
+    const env = importEnvDir(new Map(), {
+      paths,
+      clear: false,
+      override: false,
+      warn,
+    });
+    assert.deepEqual(
+      env,
+      new Map([
+        ["ENV_DIR_TEST_FF", "\udcff"],
+        ["ENV_DIR_TEST_LATIN1", "caf\udce9"],
+      ]),
+    );
+    assert.deepEqual(
+      encodeBytes(env.get("ENV_DIR_TEST_LATIN1")!),
+      new Uint8Array(LATIN1_CAFE),
+    );
+    assert.deepEqual(warnings, []);
+  });
+});
+
+Deno.test("importEnvDir() skips a file whose name is not UTF-8, with a warning", async () => {
+  await withEnvPaths(async (paths, warnings, warn) => {
+    writeVar(paths, "ENV_DIR_TEST_OK", "ok");
+    // Deno cannot name such a file; the shell writes the byte 0xe9 itself.
+    const made = await new Deno.Command("sh", {
+      args: ["-c", `printf v > "$(printf 'caf\\351')"`],
+      cwd: paths.dir,
+    }).output();
+    assert.equal(made.code, 0);
+    assert.equal(namesIn(paths.dir).length, 2);
+    const env = importEnvDir(new Map(), {
+      paths,
+      clear: false,
+      override: false,
+      warn,
+    });
+    // Deno reads the name as "caf\uFFFD": a variable of that name would be
+    // a wrong one, so none is imported.
+    assert.deepEqual(env, new Map([["ENV_DIR_TEST_OK", "ok"]]));
+    assert.equal(warnings.length, 1, warnings.join("\n"));
+    assert.match(
+      warnings[0],
+      new RegExp(`^Ignoring ${paths.dir}/caf.: unable to read it: `, "u"),
+    );
+  });
+});
+
 Deno.test("importEnvDir() takes a file in place of the directory for no directory", async () => {
-  await withEnvDir((paths, warnings, warn) => {
-    const before = Deno.env.toObject();
+  await withEnvPaths((paths, warnings, warn) => {
     // A file where the directory should be reads as "no directory", as phusion.
-    Deno.writeFileSync(paths.dir, encode(""));
-    importEnvDir({ paths, clear: true, override: true, warn });
+    Deno.writeFileSync(paths.dir, encode("ENV_DIR_TEST_X"));
+    const env = importEnvDir(new Map([["ENV_DIR_TEST_A", "a"]]), {
+      paths,
+      clear: true,
+      override: true,
+      warn,
+    });
+    assert.deepEqual(env, new Map([["ENV_DIR_TEST_A", "a"]]));
+    assert.deepEqual(warnings, []);
+  });
+});
+
+Deno.test("importEnvDir() and exportEnv() leave the runtime's Deno.env unchanged", async () => {
+  await withEnvPaths((paths, warnings, warn) => {
+    assert.equal(Deno.env.get("ENV_DIR_TEST_FROM_FILE"), undefined);
+    assert.equal(Deno.env.get("ENV_DIR_TEST_EXPORTED"), undefined);
+    const before = Deno.env.toObject();
+    writeVar(paths, "ENV_DIR_TEST_FROM_FILE", "file");
+    writeVar(paths, "PATH", "/from/file");
+    // clear and override: the old import emptied Deno.env and set the files.
+    const env = importEnvDir(new Map([["ENV_DIR_TEST_GIVEN", "given"]]), {
+      paths,
+      clear: true,
+      override: true,
+      warn,
+    });
+    // The import did happen, into the map it returned.
+    assert.deepEqual(
+      env,
+      new Map([["ENV_DIR_TEST_FROM_FILE", "file"], ["PATH", "/from/file"]]),
+    );
+    exportEnv(new Map([["ENV_DIR_TEST_EXPORTED", "x"]]), { paths, warn });
+    // The export wrote the map given, not Deno.env.
+    assert.equal(read(join(paths.dir, "ENV_DIR_TEST_EXPORTED")), "x");
+    assert.deepEqual(JSON.parse(read(paths.jsonDump)), {
+      ENV_DIR_TEST_EXPORTED: "x",
+    });
     assert.deepEqual(Deno.env.toObject(), before);
     assert.deepEqual(warnings, []);
   });
 });
 
 Deno.test("exportEnv() writes a file per variable and both dumps", async () => {
-  await withEnvDir((paths, warnings, warn) => {
+  await withEnvPaths((paths, warnings, warn) => {
     Deno.mkdirSync(paths.dir, { mode: 0o700 });
-    Deno.env.set("ENV_DIR_TEST_A", "line\n");
-    Deno.env.set("env.dir-test", "it's");
-    Deno.env.set("HOME", "/root");
-    Deno.env.set("SHELL", "/bin/bash");
-    exportEnv({ paths, warn });
+    const env = new Map([
+      ["ENV_DIR_TEST_A", "line\n"],
+      ["env.dir-test", "it's"],
+      ["PATH", "/bin"],
+      ["HOME", "/root"],
+      ["SHELL", "/bin/bash"],
+      ["USER", "root"],
+      ["GROUP", "root"],
+      ["UID", "0"],
+      ["GID", "0"],
+    ]);
+    exportEnv(env, { paths, warn });
 
     // One newline more, which import takes off again: the value round-trips.
     assert.equal(read(join(paths.dir, "ENV_DIR_TEST_A")), "line\n\n");
     assert.equal(read(join(paths.dir, "env.dir-test")), "it's");
+    assert.equal(read(join(paths.dir, "PATH")), "/bin");
+    assert.equal(modeOf(join(paths.dir, "ENV_DIR_TEST_A")), 0o600);
+    // No NEVER_EXPORTED and no temporary files.
+    assert.deepEqual(namesIn(paths.dir), [
+      "ENV_DIR_TEST_A",
+      "PATH",
+      "env.dir-test",
+    ]);
+
     assert.equal(
-      Deno.statSync(join(paths.dir, "ENV_DIR_TEST_A")).mode! & 0o777,
-      0o600,
+      read(paths.shellDump),
+      "export ENV_DIR_TEST_A='line\n'\nexport PATH='/bin'\n" +
+        "export env_dir_test='it'\\''s'\n",
     );
-    for (const never of ["HOME", "SHELL"]) {
-      assert.throws(
-        () => Deno.statSync(join(paths.dir, never)),
-        Deno.errors.NotFound,
-      );
-    }
+    assert.deepEqual(JSON.parse(read(paths.jsonDump)), {
+      ENV_DIR_TEST_A: "line\n",
+      PATH: "/bin",
+      "env.dir-test": "it's",
+    });
 
-    const sh = read(paths.shellDump);
-    assert.match(sh, /^export ENV_DIR_TEST_A='line\n'$/m);
-    assert.match(sh, /^export env_dir_test='it'\\''s'$/m);
-    assert.doesNotMatch(sh, /HOME|SHELL=/);
-    const json = JSON.parse(read(paths.jsonDump));
-    assert.equal(json["ENV_DIR_TEST_A"], "line\n");
-    assert.equal(json["env.dir-test"], "it's");
-    assert.equal(Object.hasOwn(json, "HOME"), false);
-    const everything = { ...Deno.env.toObject() };
-    delete everything.HOME;
-    delete everything.SHELL;
-    for (const n of ["USER", "GROUP", "UID", "GID"]) delete everything[n];
-    assert.deepEqual(json, everything);
-
-    // No temporary files are left behind.
-    const names = [...Deno.readDirSync(paths.dir)].map((e) => e.name);
-    assert.deepEqual(names.filter((n) => n.includes(".new")), []);
-    assert.deepEqual(
-      [...Deno.readDirSync(join(paths.dir, ".."))].map((e) => e.name).sort(),
-      [
-        "container_environment",
-        "container_environment.json",
-        "container_environment.sh",
-      ],
-    );
+    assert.deepEqual(namesIn(join(paths.dir, "..")), [
+      "container_environment",
+      "container_environment.json",
+      "container_environment.sh",
+    ]);
     assert.deepEqual(warnings, []);
   });
 });
@@ -266,10 +395,9 @@ Deno.test({
   name: "exportEnv() gives the dumps mode 0640 and group docker_env (8377)",
   ignore: !isRoot,
   fn: async () => {
-    await withEnvDir((paths, warnings, warn) => {
+    await withEnvPaths((paths, warnings, warn) => {
       Deno.mkdirSync(paths.dir, { mode: 0o700 });
-      Deno.env.set("ENV_DIR_TEST_A", "a");
-      exportEnv({ paths, warn });
+      exportEnv(new Map([["ENV_DIR_TEST_A", "a"]]), { paths, warn });
       for (const dump of [paths.shellDump, paths.jsonDump]) {
         const info = Deno.statSync(dump);
         assert.equal(info.mode! & 0o7777, 0o640, dump);
@@ -282,34 +410,33 @@ Deno.test({
 });
 
 Deno.test("exportEnv() restores the dumps after they were deleted", async () => {
-  await withEnvDir((paths, warnings, warn) => {
+  await withEnvPaths((paths, warnings, warn) => {
     Deno.mkdirSync(paths.dir, { mode: 0o700 });
-    Deno.env.set("ENV_DIR_TEST_A", "a");
+    const env = new Map([["ENV_DIR_TEST_A", "a"]]);
     const umask = Deno.umask(0o022);
     try {
-      exportEnv({ paths, warn, gid: Deno.gid() ?? undefined });
+      exportEnv(env, { paths, warn, gid: Deno.gid() ?? undefined });
       Deno.removeSync(join(paths.dir, "ENV_DIR_TEST_A"));
       Deno.removeSync(paths.shellDump);
       Deno.removeSync(paths.jsonDump);
       // A umask that would take the dumps' group read away must not matter.
       Deno.umask(0o077);
-      exportEnv({ paths, warn, gid: Deno.gid() ?? undefined });
+      exportEnv(env, { paths, warn, gid: Deno.gid() ?? undefined });
     } finally {
       Deno.umask(umask);
     }
     assert.equal(read(join(paths.dir, "ENV_DIR_TEST_A")), "a");
     assert.equal(modeOf(paths.shellDump), 0o640);
     assert.equal(modeOf(paths.jsonDump), 0o640);
-    assert.match(read(paths.shellDump), /^export ENV_DIR_TEST_A='a'$/m);
-    assert.equal(JSON.parse(read(paths.jsonDump)).ENV_DIR_TEST_A, "a");
+    assert.equal(read(paths.shellDump), "export ENV_DIR_TEST_A='a'\n");
+    assert.deepEqual(JSON.parse(read(paths.jsonDump)), { ENV_DIR_TEST_A: "a" });
     assert.deepEqual(warnings, []);
   });
 });
 
 Deno.test("exportEnv() writes nothing without the directory, as phusion", async () => {
-  await withEnvDir((paths, warnings, warn) => {
-    Deno.env.set("ENV_DIR_TEST_A", "a");
-    exportEnv({ paths, warn });
+  await withEnvPaths((paths, warnings, warn) => {
+    exportEnv(new Map([["ENV_DIR_TEST_A", "a"]]), { paths, warn });
     assert.throws(() => Deno.statSync(paths.dir), Deno.errors.NotFound);
     assert.throws(() => Deno.statSync(paths.shellDump), Deno.errors.NotFound);
     assert.throws(() => Deno.statSync(paths.jsonDump), Deno.errors.NotFound);
@@ -318,7 +445,7 @@ Deno.test("exportEnv() writes nothing without the directory, as phusion", async 
 });
 
 Deno.test("exportEnv() replaces a dump with a wrong mode", async () => {
-  await withEnvDir((paths, warnings, warn) => {
+  await withEnvPaths((paths, warnings, warn) => {
     Deno.mkdirSync(paths.dir, { mode: 0o700 });
     Deno.writeFileSync(paths.shellDump, encode("old"), { mode: 0o666 });
     Deno.chmodSync(paths.shellDump, 0o666);
@@ -326,10 +453,14 @@ Deno.test("exportEnv() replaces a dump with a wrong mode", async () => {
       mode: 0o666,
     });
     Deno.chmodSync(`${paths.jsonDump}.new`, 0o666);
-    exportEnv({ paths, warn, gid: Deno.gid() ?? undefined });
+    exportEnv(new Map([["ENV_DIR_TEST_A", "a"]]), {
+      paths,
+      warn,
+      gid: Deno.gid() ?? undefined,
+    });
     assert.equal(modeOf(paths.shellDump), 0o640);
     assert.equal(modeOf(paths.jsonDump), 0o640);
-    assert.notEqual(read(paths.shellDump), "old");
+    assert.equal(read(paths.shellDump), "export ENV_DIR_TEST_A='a'\n");
     assert.throws(
       () => Deno.statSync(`${paths.jsonDump}.new`),
       Deno.errors.NotFound,
@@ -339,53 +470,150 @@ Deno.test("exportEnv() replaces a dump with a wrong mode", async () => {
 });
 
 Deno.test("exportEnv() without toDir writes only the dumps", async () => {
-  await withEnvDir((paths, warnings, warn) => {
+  await withEnvPaths((paths, warnings, warn) => {
     Deno.mkdirSync(paths.dir, { mode: 0o700 });
-    Deno.env.set("ENV_DIR_TEST_A", "a");
-    exportEnv({ paths, warn, toDir: false });
-    assert.deepEqual([...Deno.readDirSync(paths.dir)], []);
-    assert.match(read(paths.shellDump), /^export ENV_DIR_TEST_A='a'$/m);
+    exportEnv(new Map([["ENV_DIR_TEST_A", "a"]]), {
+      paths,
+      warn,
+      toDir: false,
+    });
+    assert.deepEqual(namesIn(paths.dir), []);
+    assert.equal(read(paths.shellDump), "export ENV_DIR_TEST_A='a'\n");
     assert.deepEqual(warnings, []);
   });
 });
 
 Deno.test("exportEnv() keeps variables that cannot be file names in the dumps", async () => {
-  await withEnvDir((paths, warnings, warn) => {
+  await withEnvPaths((paths, warnings, warn) => {
     Deno.mkdirSync(paths.dir, { mode: 0o700 });
-    Deno.env.set("a/b", "slash");
-    Deno.env.set("..", "dots");
-    exportEnv({ paths, warn });
+    exportEnv(new Map([["a/b", "slash"], ["..", "dots"]]), { paths, warn });
     assert.deepEqual(warnings, [
       `Not writing .. to ${paths.dir}: ".." is not a usable file name`,
       `Not writing a/b to ${paths.dir}: a file name cannot contain "/"`,
     ]);
-    const json = JSON.parse(read(paths.jsonDump));
-    assert.equal(json["a/b"], "slash");
-    assert.equal(json[".."], "dots");
-    assert.match(read(paths.shellDump), /^export __='dots'$/m);
-    assert.match(read(paths.shellDump), /^export a_b='slash'$/m);
-    assert.throws(
-      () => Deno.statSync(join(paths.dir, "a")),
-      Deno.errors.NotFound,
+    assert.deepEqual(JSON.parse(read(paths.jsonDump)), {
+      "..": "dots",
+      "a/b": "slash",
+    });
+    assert.equal(
+      read(paths.shellDump),
+      "export __='dots'\nexport a_b='slash'\n",
     );
+    assert.deepEqual(namesIn(paths.dir), []);
   });
 });
 
 Deno.test("exportEnv() warns about variables left out of the shell dump", async () => {
-  await withEnvDir((paths, warnings, warn) => {
+  await withEnvPaths((paths, warnings, warn) => {
     Deno.mkdirSync(paths.dir, { mode: 0o700 });
-    Deno.env.set("1ENV_DIR_TEST", "digit");
-    exportEnv({ paths, warn });
+    exportEnv(new Map([["1ENV_DIR_TEST", "digit"]]), { paths, warn });
     assert.deepEqual(warnings, [
       `Leaving 1ENV_DIR_TEST out of ${paths.shellDump}: a shell variable name cannot start with a digit`,
     ]);
+    assert.equal(read(paths.shellDump), "");
     assert.equal(read(join(paths.dir, "1ENV_DIR_TEST")), "digit");
-    assert.equal(JSON.parse(read(paths.jsonDump))["1ENV_DIR_TEST"], "digit");
+    assert.deepEqual(JSON.parse(read(paths.jsonDump)), {
+      "1ENV_DIR_TEST": "digit",
+    });
+  });
+});
+
+Deno.test("exportEnv() writes a value that is not UTF-8 as its bytes and leaves it out of the JSON dump", async () => {
+  await withEnvPaths(async (paths, warnings, warn) => {
+    Deno.mkdirSync(paths.dir, { mode: 0o700 });
+    const env = new Map([
+      ["ENV_DIR_TEST_LATIN1", "caf\udce9"],
+      ["ENV_DIR_TEST_NL", "\udcff\n"],
+      ["ENV_DIR_TEST_OK", "ok"],
+    ]);
+    exportEnv(env, { paths, warn });
+
+    assert.deepEqual(
+      readBytes(join(paths.dir, "ENV_DIR_TEST_LATIN1")),
+      concat(LATIN1_CAFE),
+    );
+    // The extra newline of encodeEnvFile() applies to bytes too.
+    assert.deepEqual(
+      readBytes(join(paths.dir, "ENV_DIR_TEST_NL")),
+      concat([0xff], "\n\n"),
+    );
+    assert.deepEqual(
+      readBytes(paths.shellDump),
+      concat(
+        "export ENV_DIR_TEST_LATIN1='",
+        LATIN1_CAFE,
+        "'\nexport ENV_DIR_TEST_NL='",
+        [0xff],
+        "\n'\nexport ENV_DIR_TEST_OK='ok'\n",
+      ),
+    );
+    // Valid UTF-8, with only the variable that is text.
+    const json = new TextDecoder("utf-8", { fatal: true }).decode(
+      readBytes(paths.jsonDump),
+    );
+    assert.deepEqual(JSON.parse(json), { ENV_DIR_TEST_OK: "ok" });
+    assert.deepEqual(warnings, [
+      `Leaving ENV_DIR_TEST_LATIN1 out of ${paths.jsonDump}: it is not UTF-8, which JSON cannot hold`,
+      `Leaving ENV_DIR_TEST_NL out of ${paths.jsonDump}: it is not UTF-8, which JSON cannot hold`,
+    ]);
+
+    // Sourcing the shell dump gives the very bytes.
+    for (const shell of ["bash", "dash"]) {
+      const out = await new Deno.Command(shell, {
+        args: [
+          "-c",
+          `. '${paths.shellDump}' && printf '%s\\000' "$ENV_DIR_TEST_LATIN1" "$ENV_DIR_TEST_NL"`,
+        ],
+        clearEnv: true,
+        env: { PATH: "/usr/bin:/bin" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+      assert.deepEqual(
+        out.stdout,
+        concat(LATIN1_CAFE, [0], [0xff], "\n", [0]),
+        shell,
+      );
+    }
+
+    // And importing the directory gives back the same strings.
+    const back = importEnvDir(new Map(), {
+      paths,
+      clear: true,
+      override: true,
+      warn,
+    });
+    assert.deepEqual(back, env);
+    assert.equal(warnings.length, 2);
+  });
+});
+
+Deno.test("exportEnv() does not write a variable whose name is not UTF-8 to the directory", async () => {
+  await withEnvPaths((paths, warnings, warn) => {
+    Deno.mkdirSync(paths.dir, { mode: 0o700 });
+    exportEnv(new Map([["caf\udce9", "v"], ["ENV_DIR_TEST_OK", "ok"]]), {
+      paths,
+      warn,
+    });
+    assert.deepEqual(warnings, [
+      `Not writing caf\udce9 to ${paths.dir}: the name is not UTF-8`,
+      `Leaving caf\udce9 out of ${paths.jsonDump}: it is not UTF-8, which JSON cannot hold`,
+    ]);
+    assert.deepEqual(namesIn(paths.dir), ["ENV_DIR_TEST_OK"]);
+    // The shell dump keeps it under its sanitised name, as phusion's \W rule.
+    assert.equal(
+      read(paths.shellDump),
+      "export ENV_DIR_TEST_OK='ok'\nexport caf_='v'\n",
+    );
+    assert.deepEqual(JSON.parse(read(paths.jsonDump)), {
+      ENV_DIR_TEST_OK: "ok",
+    });
   });
 });
 
 Deno.test("exportEnv() warns instead of throwing when nothing can be written", async () => {
-  await withEnvDir((paths, warnings, warn) => {
+  await withEnvPaths((paths, warnings, warn) => {
     // A directory without write permission does not stop root; a file in
     // place of the dumps' directory does.
     Deno.mkdirSync(paths.dir, { recursive: true });
@@ -396,7 +624,7 @@ Deno.test("exportEnv() warns instead of throwing when nothing can be written", a
       shellDump: join(blocked, "container_environment.sh"),
       jsonDump: join(blocked, "container_environment.json"),
     };
-    exportEnv({ paths: bad, warn });
+    exportEnv(new Map([["ENV_DIR_TEST_A", "a"]]), { paths: bad, warn });
     assert.equal(warnings.length, 2);
     assert.match(
       warnings[0],
@@ -406,20 +634,29 @@ Deno.test("exportEnv() warns instead of throwing when nothing can be written", a
       warnings[1],
       /^Unable to write .*\/container_environment\.json: /,
     );
+    // The directory was still written.
+    assert.equal(read(join(paths.dir, "ENV_DIR_TEST_A")), "a");
   });
 });
 
 Deno.test("exportEnv() then importEnvDir() with clear gives back the same environment", async () => {
-  await withEnvDir((paths, warnings, warn) => {
-    Deno.env.set("ENV_DIR_TEST_NL", "two\n\n");
-    Deno.env.set("ENV_DIR_TEST_ONE_NL", "one\n");
-    Deno.env.set("ENV_DIR_TEST_ONLY_NL", "\n");
-    Deno.env.set("ENV_DIR_TEST_EMPTY", "");
-    Deno.env.set("ENV_DIR_TEST_UNICODE", "é😀\u0001'\"$`\\");
-    const before = Deno.env.toObject();
-    exportEnv({ paths, warn });
-    importEnvDir({ paths, clear: true, override: true, warn });
-    assert.deepEqual(Deno.env.toObject(), before);
+  await withEnvPaths((paths, warnings, warn) => {
+    Deno.mkdirSync(paths.dir, { mode: 0o700 });
+    const env = new Map([
+      ["HOME", "/root"],
+      ["ENV_DIR_TEST_NL", "two\n\n"],
+      ["ENV_DIR_TEST_ONE_NL", "one\n"],
+      ["ENV_DIR_TEST_ONLY_NL", "\n"],
+      ["ENV_DIR_TEST_EMPTY", ""],
+      ["ENV_DIR_TEST_UNICODE", "é😀\u0001'\"$`\\"],
+    ]);
+    exportEnv(env, { paths, warn });
+    // Only HOME (never exported, so kept by clear) comes from `current`.
+    const back = importEnvDir(
+      new Map([["HOME", "/root"], ["ENV_DIR_TEST_STALE", "x"]]),
+      { paths, clear: true, override: true, warn },
+    );
+    assert.deepEqual(back, env);
     assert.deepEqual(warnings, []);
   });
 });
@@ -434,7 +671,6 @@ const NOBODY = 65534;
 async function warningsAsNobody(
   paths: EnvPaths,
   call: string,
-  env: Record<string, string> = {},
 ): Promise<string[]> {
   const root = join(paths.dir, "..");
   Deno.chownSync(root, NOBODY, NOBODY);
@@ -455,7 +691,7 @@ async function warningsAsNobody(
     uid: NOBODY,
     gid: NOBODY,
     clearEnv: true,
-    env: { PATH: "/usr/bin:/bin", DENO_DIR: denoDir, NO_COLOR: "1", ...env },
+    env: { PATH: "/usr/bin:/bin", DENO_DIR: denoDir, NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -468,13 +704,12 @@ Deno.test({
     "exportEnv() as a user outside docker_env warns once about the group and carries on",
   ignore: !isRoot,
   fn: async () => {
-    await withEnvDir(async (paths) => {
+    await withEnvPaths(async (paths) => {
       Deno.mkdirSync(paths.dir, { mode: 0o700 });
       Deno.chownSync(paths.dir, NOBODY, null);
       const warnings = await warningsAsNobody(
         paths,
-        "exportEnv({ paths, warn })",
-        { ENV_DIR_TEST_A: "a" },
+        'exportEnv(new Map([["ENV_DIR_TEST_A", "a"]]), { paths, warn })',
       );
       assert.equal(warnings.length, 1, warnings.join("\n"));
       assert.match(
@@ -494,12 +729,12 @@ Deno.test({
   name: "importEnvDir() as a user who cannot read the directory warns",
   ignore: !isRoot,
   fn: async () => {
-    await withEnvDir(async (paths) => {
+    await withEnvPaths(async (paths) => {
       writeVar(paths, "ENV_DIR_TEST_A", "a");
       Deno.chmodSync(paths.dir, 0o700);
       const warnings = await warningsAsNobody(
         paths,
-        "importEnvDir({ paths, clear: true, override: true, warn })",
+        "importEnvDir(new Map(), { paths, clear: true, override: true, warn })",
       );
       assert.equal(warnings.length, 1, warnings.join("\n"));
       assert.match(

@@ -5,6 +5,7 @@ import {
   encodeEnvFile,
   envFileNameProblem,
   envFileSizeProblem,
+  jsonDumpOmissions,
   MAX_ARG_STRLEN,
   mergeEnv,
   NEVER_EXPORTED,
@@ -12,8 +13,8 @@ import {
   renderShellDump,
   sanitizeShellName,
   shellDumpEntries,
-  shellQuote,
 } from "./env.ts";
+import { decodeBytes, encodeBytes } from "../lib/env_bytes.ts";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 
@@ -83,13 +84,27 @@ Deno.test("decodeEnvFile() rejects a NUL byte in the value", () => {
   });
 });
 
-Deno.test("decodeEnvFile() rejects bytes that are not UTF-8", () => {
-  for (const bad of [[0xff], [0x61, 0xc3], [0xed, 0xa0, 0x80], [0xc0, 0xaf]]) {
-    assert.deepEqual(decodeEnvFile("A", new Uint8Array(bad)), {
-      ok: false,
-      reason: "the value is not valid UTF-8",
-    });
+Deno.test("decodeEnvFile() keeps bytes that are not UTF-8, one escape each", () => {
+  const cases: [number[], string][] = [
+    [[0x61, 0xff], "a\udcff"],
+    [[0xff], "\udcff"],
+    [[0x61, 0xc3], "a\udcc3"],
+    [[0xed, 0xa0, 0x80], "\udced\udca0\udc80"],
+    [[0xc0, 0xaf], "\udcc0\udcaf"],
+    [[0x63, 0x61, 0x66, 0xe9], "caf\udce9"],
+    // Valid UTF-8 around an invalid byte stays text.
+    [[0xc3, 0xa9, 0x80, 0xc3, 0xa9], "\u00e9\udc80\u00e9"],
+  ];
+  for (const [raw, value] of cases) {
+    const verdict = decodeEnvFile("A", new Uint8Array(raw));
+    assert.deepEqual(verdict, { ok: true, value }, JSON.stringify(raw));
+    assert.deepEqual(encodeBytes(value), new Uint8Array(raw));
   }
+  // The trailing newline goes as for text.
+  assert.deepEqual(decodeEnvFile("A", new Uint8Array([0x61, 0xff, 0x0a])), {
+    ok: true,
+    value: "a\udcff",
+  });
 });
 
 Deno.test("decodeEnvFile() rejects a variable over MAX_ARG_STRLEN", () => {
@@ -112,6 +127,16 @@ Deno.test("decodeEnvFile() rejects a variable over MAX_ARG_STRLEN", () => {
   });
   // Counted in bytes, not characters.
   assert.equal(decodeEnvFile("A", bytes("é".repeat(70000))).ok, false);
+  // A byte that is not UTF-8 counts as the one byte it is.
+  const largestRaw = new Uint8Array(MAX_ARG_STRLEN - 3).fill(0xff);
+  assert.deepEqual(decodeEnvFile("A", largestRaw), {
+    ok: true,
+    value: "\udcff".repeat(MAX_ARG_STRLEN - 3),
+  });
+  assert.equal(
+    decodeEnvFile("A", new Uint8Array(MAX_ARG_STRLEN - 2).fill(0xff)).ok,
+    false,
+  );
   assert.equal(decodeEnvFile("A", bytes("x".repeat(10_000_000))).ok, false);
 });
 
@@ -145,6 +170,21 @@ Deno.test("decodeEnvFile() gives back every value encodeEnvFile() wrote", () => 
   }
 });
 
+Deno.test("decodeEnvFile() gives back every byte value encodeEnvFile() wrote", () => {
+  const rand = prng(8377);
+  for (let i = 0; i < 500; i++) {
+    const raw = randomBytes(rand);
+    const value = decodeBytes(raw);
+    const file = encodeBytes(encodeEnvFile(value));
+    assert.deepEqual(
+      decodeEnvFile("A", file),
+      { ok: true, value },
+      JSON.stringify([...raw]),
+    );
+    assert.deepEqual(encodeBytes(value), raw);
+  }
+});
+
 Deno.test("sanitizeShellName() replaces every character outside [A-Za-z0-9_]", () => {
   assert.equal(sanitizeShellName("PATH"), "PATH");
   assert.equal(sanitizeShellName("a.b"), "a_b");
@@ -153,13 +193,6 @@ Deno.test("sanitizeShellName() replaces every character outside [A-Za-z0-9_]", (
   assert.equal(sanitizeShellName("é"), "_");
   assert.equal(sanitizeShellName("😀x"), "_x");
   assert.equal(sanitizeShellName("_9"), "_9");
-});
-
-Deno.test("shellQuote() single-quotes and escapes single quotes", () => {
-  assert.equal(shellQuote(""), "''");
-  assert.equal(shellQuote("abc"), "'abc'");
-  assert.equal(shellQuote("it's"), `'it'\\''s'`);
-  assert.equal(shellQuote("$HOME `x` \\n"), "'$HOME `x` \\n'");
 });
 
 Deno.test("renderShellDump() exports sorted sanitised names and skips NEVER_EXPORTED", () => {
@@ -222,6 +255,32 @@ Deno.test("renderJsonDump() round-trips and skips NEVER_EXPORTED", () => {
   assert.equal(Object.hasOwn(parsed, "HOME"), false);
   assert.equal(Object.hasOwn(parsed, "SHELL"), false);
   assert.equal(renderJsonDump({}), "{}");
+});
+
+Deno.test("renderJsonDump() leaves out what is not UTF-8 and jsonDumpOmissions() lists it", () => {
+  const env = {
+    OK: "é",
+    BAD_VALUE: "caf\udce9",
+    ["caf\udce9"]: "good value, bad name",
+    HOME: "\udcff",
+  };
+  assert.equal(renderJsonDump(env), '{"OK":"é"}');
+  // HOME is never exported, so it is not an omission either.
+  assert.deepEqual(jsonDumpOmissions(env), ["BAD_VALUE", "caf\udce9"]);
+  assert.deepEqual(jsonDumpOmissions({ OK: "é", E: "" }), []);
+});
+
+Deno.test("renderShellDump() keeps a value that is not UTF-8, escaped, inside the quotes", () => {
+  const dump = renderShellDump({ A: "caf\udce9", "b\udcff": "x" });
+  assert.equal(dump, "export A='caf\udce9'\nexport b_='x'\n");
+  assert.deepEqual(
+    encodeBytes(dump),
+    new Uint8Array([
+      ...bytes("export A='caf"),
+      0xe9,
+      ...bytes("'\nexport b_='x'\n"),
+    ]),
+  );
 });
 
 Deno.test("compareByBytes() orders by code point, as UTF-8 bytes sort", () => {
@@ -291,6 +350,8 @@ Deno.test("envFileNameProblem() refuses names that are not file names", () => {
     envFileNameProblem("x".repeat(251), 5),
     "the name is too long for a file name",
   );
+  assert.equal(envFileNameProblem("café"), undefined);
+  assert.equal(envFileNameProblem("caf\udce9"), "the name is not UTF-8");
 });
 
 // --- The shell dump round trip, under the shells that source it. ---
@@ -333,6 +394,26 @@ function randomValue(rand: () => number): string {
   return s;
 }
 
+const CUTTABLE = ["é", "€", "😀", "\u2028"];
+
+/** Random bytes but NUL, often not UTF-8: a latin-1 word, a cut character, binary. */
+function randomBytes(rand: () => number): Uint8Array {
+  const length = Math.floor(rand() * 24);
+  const out: number[] = [];
+  for (let i = 0; i < length; i++) {
+    const kind = rand();
+    if (kind < 0.3) out.push(0x80 + Math.floor(rand() * 0x80));
+    else if (kind < 0.4) {
+      // A character, whole or cut short.
+      const ch = bytes(CUTTABLE[Math.floor(rand() * CUTTABLE.length)]);
+      out.push(...ch.subarray(0, 1 + Math.floor(rand() * ch.length)));
+    } else if (kind < 0.5) out.push(0x0a);
+    else if (kind < 0.6) out.push(0x27); // '
+    else out.push(1 + Math.floor(rand() * 0x7f));
+  }
+  return new Uint8Array(out);
+}
+
 async function sourceAndPrint(
   shell: string,
   dump: string,
@@ -340,7 +421,7 @@ async function sourceAndPrint(
 ): Promise<string[]> {
   const file = await Deno.makeTempFile({ suffix: ".sh" });
   try {
-    await Deno.writeFile(file, new TextEncoder().encode(dump));
+    await Deno.writeFile(file, encodeBytes(dump));
     // printf's %s with a NUL after each value: values cannot hold NUL, and a
     // command substitution would eat trailing newlines.
     const script = `. '${file}' || exit 99\nprintf '%s\\000' ${
@@ -363,7 +444,8 @@ async function sourceAndPrint(
       "",
       `${shell} wrote to stderr`,
     );
-    const text = new TextDecoder("utf-8", { fatal: true }).decode(out.stdout);
+    // decodeBytes, so that a value with bytes that are not UTF-8 compares.
+    const text = decodeBytes(out.stdout);
     const values = text.split("\0");
     assert.equal(values.pop(), "");
     return values;
@@ -397,6 +479,30 @@ Deno.test("renderShellDump() round-trips random values under bash and dash", asy
           }`,
         );
       }
+    }
+  }
+});
+
+Deno.test("renderShellDump() round-trips random bytes that are not UTF-8 under bash and dash", async () => {
+  const rand = prng(383);
+  const env: Record<string, string> = {};
+  const names: string[] = [];
+  for (let i = 0; i < 300; i++) {
+    names.push(`V${i}`);
+    env[`V${i}`] = decodeBytes(randomBytes(rand));
+  }
+  // Most values hold a byte that is not UTF-8: the case under test.
+  assert.ok(Object.values(env).filter((v) => !v.isWellFormed()).length > 200);
+  const dump = renderShellDump(env);
+  for (const shell of SHELLS) {
+    const values = await sourceAndPrint(shell, dump, names);
+    assert.equal(values.length, names.length, shell);
+    for (let i = 0; i < names.length; i++) {
+      assert.deepEqual(
+        encodeBytes(values[i]),
+        encodeBytes(env[names[i]]),
+        `${shell}, case ${names[i]}: ${JSON.stringify(env[names[i]])}`,
+      );
     }
   }
 });

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { C, errno, libc } from "../lib/libc.ts";
+import { C, errno, LAYOUT, libc, strerror } from "../lib/libc.ts";
 import { cstr } from "../lib/cstr.ts";
 import { parseStat, type ServiceView } from "./runit_state.ts";
 import * as log from "./log.ts";
@@ -88,7 +88,7 @@ export function readServices(dir = SERVICE_DIR): ServiceView[] {
 export function control(dir: string, name: string, chars: string): boolean {
   const fd = openFifo(`${dir}/${name}/supervise/control`);
   if (fd < 0) {
-    log.debug(`Cannot control ${name}: errno ${errno()}`);
+    log.debug(`Cannot control ${name}: ${strerror(errno())}`);
     return false;
   }
   const bytes = new TextEncoder().encode(chars);
@@ -109,12 +109,13 @@ class TreeWatcher {
   readonly #fd: number;
   #watched = new Set<string>();
   #buf = new Uint8Array(4096);
-  #pollfd = new Uint8Array(8);
+  #pollfd = new Uint8Array(LAYOUT.pollfd.size);
 
   constructor() {
     this.#fd = libc().inotify_init1(C.IN_NONBLOCK | C.IN_CLOEXEC);
-    new DataView(this.#pollfd.buffer).setInt32(0, this.#fd, true);
-    new DataView(this.#pollfd.buffer).setInt16(4, C.POLLIN, true);
+    const view = new DataView(this.#pollfd.buffer);
+    view.setInt32(LAYOUT.pollfd.fd, this.#fd, true);
+    view.setInt16(LAYOUT.pollfd.events, C.POLLIN, true);
   }
 
   /** Watches `dir`, its services, and their supervise directories. */

@@ -1,12 +1,16 @@
 /**
- * Startup and shutdown scripts: which to run, and running one.
+ * Startup and shutdown scripts: which to run, and running them.
  *
  * @module
  */
 
 import { exitCodeOf, type ExitStatus } from "../lib/exit_status.ts";
-import { signalName } from "../lib/signals.ts";
+import { signalName, SIGNALS } from "../lib/signals.ts";
 import { compareByBytes } from "./env.ts";
+import { start, stopChild } from "./children.ts";
+import type { RunState } from "./run_state.ts";
+import { within } from "./time.ts";
+import * as log from "./log.ts";
 
 /**
  * The scripts of `dir` that run, in byte order of their names (phusion
@@ -46,4 +50,60 @@ export function describeFailure(path: string, status: ExitStatus): string {
     })`;
   }
   return `${path} failed with status ${exitCodeOf(status)}`;
+}
+
+/**
+ * Runs one script to completion, in a process group of its own, and
+ * returns its exit code. It is stopped (TERM, then KILL after
+ * KILL_PROCESS_TIMEOUT) when the shutdown is asked for meanwhile, unless
+ * the shutdown is what runs it, or when `deadlineMs` passes.
+ */
+export async function runScript(
+  state: RunState,
+  path: string,
+  deadlineMs?: number,
+): Promise<number> {
+  log.info(`Running ${path}...`);
+  const started = start(state.reaper, [path], { env: state.env, group: true });
+  if (!started.ok) {
+    log.error(started.message);
+    return started.exitCode;
+  }
+  const child = started.child;
+  const waits: Promise<ExitStatus | "shutdown">[] = [child.exited];
+  if (!state.shuttingDown) waits.push(state.shutdownRequested);
+  const first = deadlineMs === undefined
+    ? await Promise.race(waits)
+    : await within(Promise.race(waits), deadlineMs);
+  if (first === "shutdown" || first === "timeout") {
+    if (first === "timeout") {
+      log.warn(`${path} did not finish in ${(deadlineMs ?? 0) / 1000} s`);
+    }
+    const status = await stopChild(
+      child,
+      SIGNALS.SIGTERM,
+      state.config.killProcessTimeout,
+    );
+    return status ? exitCodeOf(status) : 1;
+  }
+  const code = exitCodeOf(first);
+  if (code !== 0) log.error(describeFailure(path, first));
+  return code;
+}
+
+/**
+ * Runs the scripts of a shutdown directory, each for KILL_PROCESS_TIMEOUT
+ * at most; a failure does not skip the rest.
+ */
+export async function runShutdownScripts(
+  state: RunState,
+  dir: string,
+  label: string,
+): Promise<void> {
+  const scripts = listScripts(dir);
+  if (scripts.length === 0) return;
+  log.info(`Running ${label} scripts...`);
+  for (const script of scripts) {
+    await runScript(state, script, state.config.killProcessTimeout);
+  }
 }

@@ -7,10 +7,10 @@
 import { SIGNALS } from "../lib/signals.ts";
 
 /**
- * The signals my_init listens to for its whole life. Deno's own handlers,
- * installed ~500 ms after start, kill PID 1 with SIGSEGV on a TERM/INT/HUP
- * that meets no JS listener, so these listeners are never removed. CHLD
- * drives the reaper and is handled apart.
+ * The signals my_init reads from its signalfd (SIGCHLD, which drives the
+ * reaper, is added apart). Others stay blocked and pending: the fault
+ * signals (SEGV, BUS, FPE, ILL, TRAP, SYS, ABRT) mean nothing sent to PID 1
+ * by hand, and the kernel delivers a real fault whatever the mask.
  */
 export const HANDLED_SIGNALS = [
   "SIGTERM",
@@ -26,7 +26,12 @@ export const HANDLED_SIGNALS = [
   "SIGTSTP",
   "SIGTTIN",
   "SIGTTOU",
-] as const;
+] as const satisfies readonly (keyof typeof SIGNALS)[];
+
+/** The numbers of {@link HANDLED_SIGNALS}. */
+export const HANDLED_SIGNAL_NUMBERS: readonly number[] = HANDLED_SIGNALS.map(
+  (name) => SIGNALS[name],
+);
 
 /** What to do. */
 export type SignalAction =
@@ -46,11 +51,14 @@ export interface SignalState {
 
 /**
  * TERM and INT start the graceful shutdown (the main command is stopped
- * with the rewritten signal, TERM by default); a second one is ignored so it
- * cannot cut the shutdown short. Other signals go to the main command
- * (rewritten if asked). In daemon mode there is nobody to forward to:
- * runsvdir's only signals (HUP, TERM) would stop it without stopping the
- * services, so they are ignored.
+ * with the signal received, or its --rewrite); a second one is ignored so
+ * it cannot cut the shutdown short. INT stays INT, as tini and dumb-init
+ * pass it (phusion sent TERM for both): a program that treats Ctrl-C apart
+ * sees Ctrl-C. TTIN and TTOU are ignored, as tini does: they concern
+ * my_init's own use of the terminal, never the main command's. Other
+ * signals go to the main command (rewritten if asked). In daemon mode
+ * there is nobody to forward to: runsvdir's only signals (HUP, TERM) would
+ * stop it without stopping the services, so they are ignored.
  */
 export function decideSignal(signal: number, state: SignalState): SignalAction {
   const isStop = signal === SIGNALS.SIGTERM || signal === SIGNALS.SIGINT;
@@ -61,7 +69,13 @@ export function decideSignal(signal: number, state: SignalState): SignalAction {
     }
     return {
       kind: "shutdown",
-      stopSignal: target === 0 ? SIGNALS.SIGTERM : target,
+      stopSignal: target === 0 ? signal : target,
+    };
+  }
+  if (signal === SIGNALS.SIGTTIN || signal === SIGNALS.SIGTTOU) {
+    return {
+      kind: "ignore",
+      reason: "terminal stop signals are my_init's own",
     };
   }
   if (!state.hasMainCommand) {

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { decideSignal } from "./signal_policy.ts";
+import { SIGNALS } from "../lib/signals.ts";
+import {
+  decideSignal,
+  HANDLED_SIGNAL_NUMBERS,
+  HANDLED_SIGNALS,
+} from "./signal_policy.ts";
 
 const base = {
   hasMainCommand: true,
@@ -7,7 +12,7 @@ const base = {
   rewrites: new Map<number, number>(),
 };
 
-Deno.test("decideSignal() starts the shutdown on TERM and INT", () => {
+Deno.test("decideSignal() starts the shutdown on TERM and INT, keeping the signal", () => {
   assert.deepEqual(decideSignal(15, base), {
     kind: "shutdown",
     stopSignal: 15,
@@ -19,16 +24,37 @@ Deno.test("decideSignal() starts the shutdown on TERM and INT", () => {
   });
 });
 
-Deno.test("decideSignal() ignores a second TERM during the shutdown", () => {
-  assert.equal(
-    decideSignal(15, { ...base, shuttingDown: true }).kind,
-    "ignore",
-  );
+Deno.test("decideSignal() ignores a second TERM or INT during the shutdown", () => {
+  for (const sig of [2, 15]) {
+    assert.equal(
+      decideSignal(sig, { ...base, shuttingDown: true }).kind,
+      "ignore",
+    );
+  }
 });
 
-Deno.test("decideSignal() forwards other signals to the main command", () => {
-  for (const sig of [1, 3, 10, 12, 28, 18]) {
+Deno.test("decideSignal() forwards HUP, QUIT, USR1, USR2, WINCH, CONT, ALRM, PWR and TSTP to the main command", () => {
+  for (
+    const name of [
+      "SIGHUP",
+      "SIGQUIT",
+      "SIGUSR1",
+      "SIGUSR2",
+      "SIGWINCH",
+      "SIGCONT",
+      "SIGALRM",
+      "SIGPWR",
+      "SIGTSTP",
+    ] as const
+  ) {
+    const sig = SIGNALS[name];
     assert.deepEqual(decideSignal(sig, base), { kind: "forward", signal: sig });
+  }
+});
+
+Deno.test("decideSignal() ignores TTIN and TTOU, as tini", () => {
+  for (const sig of [21, 22]) {
+    assert.equal(decideSignal(sig, base).kind, "ignore");
   }
 });
 
@@ -40,7 +66,7 @@ Deno.test("decideSignal() ignores forwards in daemon mode", () => {
 });
 
 Deno.test("decideSignal() applies --rewrite to stops and forwards", () => {
-  const rewrites = new Map([[15, 3], [10, 0], [1, 12]]);
+  const rewrites = new Map([[15, 3], [10, 0], [1, 12], [2, 0]]);
   assert.deepEqual(decideSignal(15, { ...base, rewrites }), {
     kind: "shutdown",
     stopSignal: 3,
@@ -50,4 +76,16 @@ Deno.test("decideSignal() applies --rewrite to stops and forwards", () => {
     kind: "forward",
     signal: 12,
   });
+  // A stop cannot be dropped: it still stops, with the signal received.
+  assert.deepEqual(decideSignal(2, { ...base, rewrites }), {
+    kind: "shutdown",
+    stopSignal: 2,
+  });
+});
+
+Deno.test("HANDLED_SIGNALS has a decision for every signal, and no fault signal", () => {
+  assert.equal(HANDLED_SIGNAL_NUMBERS.length, HANDLED_SIGNALS.length);
+  for (const sig of [4, 5, 6, 7, 8, 11, 31]) {
+    assert.ok(!HANDLED_SIGNAL_NUMBERS.includes(sig), `${sig}`);
+  }
 });

@@ -4,15 +4,40 @@
  * @module
  */
 
-/** A timer that resolves "timeout" after `ms`, cancellable. */
+/**
+ * The longest delay one timer takes: setTimeout turns anything above
+ * 2^31-1 ms into 1 ms (a `KILL_PROCESS_TIMEOUT=99999999` would kill at
+ * once), so longer deadlines are chained.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A timer that resolves "timeout" after `ms` (any length), cancellable. */
 export function timeout(
   ms: number,
 ): { promise: Promise<"timeout">; cancel: () => void } {
   let id: ReturnType<typeof setTimeout> | undefined;
+  let cancelled = false;
   const promise = new Promise<"timeout">((resolve) => {
-    id = setTimeout(() => resolve("timeout"), Math.max(0, ms));
+    const deadline = Date.now() + Math.max(0, ms);
+    const arm = () => {
+      if (cancelled) return;
+      const left = deadline - Date.now();
+      if (left <= 0 || !Number.isFinite(left)) {
+        if (left <= 0) resolve("timeout");
+        return;
+      }
+      id = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
+    };
+    if (ms <= 0) id = setTimeout(() => resolve("timeout"), 0);
+    else arm();
   });
-  return { promise, cancel: () => clearTimeout(id) };
+  return {
+    promise,
+    cancel: () => {
+      cancelled = true;
+      clearTimeout(id);
+    },
+  };
 }
 
 /** Races `p` against a deadline of `ms`; the timer never outlives the race. */
@@ -26,4 +51,11 @@ export async function within<T>(
   } finally {
     t.cancel();
   }
+}
+
+/** Resolves after `ms`. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) =>
+    setTimeout(resolve, Math.min(ms, MAX_TIMER_MS))
+  );
 }

@@ -7,7 +7,10 @@
  * Runs apt-get update, apt-get install -y --no-install-recommends,
  * apt-get autoremove -y and apt-get clean, with DEBIAN_FRONTEND=
  * noninteractive and the caller's stdio, then empties /var/lib/apt/lists.
- * The cleaning also runs after a failure (see plan.ts).
+ * The cleaning also runs after a failure (see plan.ts), and after a stop
+ * signal: TERM, INT and HUP are passed on to the apt-get that runs, the
+ * steps left are skipped but the cleaning, and the exit code is 128+N
+ * unless apt-get failed first.
  *
  * Exit codes:
  *   0        success, or --help
@@ -20,16 +23,21 @@
  * @module
  */
 
-import { restoreCallerEnv } from "../lib/runtime_env.ts";
+import { readCallerEnv } from "../lib/caller_env.ts";
+import { openSignalFd, SIGCHLD } from "../lib/signalfd.ts";
 import { SpawnError, spawnFailureExitCode } from "../lib/spawn.ts";
 import { strerror } from "../lib/libc.ts";
 import { writeAll } from "../lib/write_all.ts";
 import { type Invocation, parseArgs, USAGE, usageErrorText } from "./cli.ts";
 import { executePlan, failureText, planInstall, type Step } from "./plan.ts";
-import { runCommand } from "./run_command.ts";
+import { runCommand, type SignalInbox, STOP_SIGNALS } from "./run_command.ts";
 import { clearLists } from "./clear_lists.ts";
 
-function perform(step: Step, env: Record<string, string>): number {
+function perform(
+  step: Step,
+  env: ReadonlyMap<string, string>,
+  inbox: SignalInbox,
+): number {
   if (step.kind === "clear-lists") {
     const failures = clearLists(step.dir);
     for (const f of failures) {
@@ -39,7 +47,7 @@ function perform(step: Step, env: Record<string, string>): number {
   }
   let status;
   try {
-    status = runCommand(step.argv, env);
+    status = runCommand(step.argv, env, inbox);
   } catch (e) {
     if (!(e instanceof SpawnError)) throw e;
     writeAll(
@@ -54,7 +62,7 @@ function perform(step: Step, env: Record<string, string>): number {
   return status;
 }
 
-function main(invocation: Invocation): never {
+function main(invocation: Invocation, callerEnv: Map<string, string>): never {
   if (invocation.kind === "help") {
     writeAll(Deno.stdout, USAGE);
     Deno.exit(0);
@@ -64,9 +72,19 @@ function main(invocation: Invocation): never {
     Deno.exit(1);
   }
   const plan = planInstall(invocation);
-  const env = { ...Deno.env.toObject(), ...plan.env };
-  Deno.exit(executePlan(plan.steps, (step) => perform(step, env)));
+  const env = new Map([...callerEnv, ...Object.entries(plan.env)]);
+  const inbox: SignalInbox = { fd: openSignalFd([SIGCHLD, ...STOP_SIGNALS]) };
+  Deno.exit(
+    executePlan(
+      plan.steps,
+      (step) => perform(step, env, inbox),
+      () => inbox.stopSignal,
+    ),
+  );
 }
 
-restoreCallerEnv();
-main(parseArgs(Deno.args));
+const caller = readCallerEnv();
+if (caller.problem) {
+  writeAll(Deno.stderr, `install_clean: warning: ${caller.problem}\n`);
+}
+main(parseArgs(Deno.args), caller.env);

@@ -65,19 +65,24 @@ export function planInstall(request: Request): Plan {
 /**
  * Runs `steps` through `perform` (which returns an exit status) and returns
  * the status of the first step that failed, or 0. Steps not marked
- * `always` are skipped once a step has failed.
+ * `always` are skipped once a step has failed or once `stopSignal()` names
+ * the signal that asked install_clean to stop (`docker stop` of
+ * `docker run IMAGE install_clean x`): the clean-up still runs, and a stop
+ * that no step reported as a failure gives 128+N, as a shell would.
  */
 export function executePlan(
   steps: readonly Step[],
   perform: (step: Step) => number,
+  stopSignal: () => number | undefined = () => undefined,
 ): number {
   let status = 0;
   for (const step of steps) {
-    if (status !== 0 && !step.always) continue;
+    if ((status !== 0 || stopSignal() !== undefined) && !step.always) continue;
     const code = perform(step);
     if (status === 0) status = code;
   }
-  return status;
+  const stop = stopSignal();
+  return status === 0 && stop !== undefined ? 128 + stop : status;
 }
 
 /** The warning for a step that failed with `status`. */

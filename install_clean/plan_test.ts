@@ -77,6 +77,31 @@ Deno.test("executePlan() fails when only the cleaning fails", () => {
   assert.equal(executePlan(steps, (s) => s.kind === "clear-lists" ? 1 : 0), 1);
 });
 
+Deno.test("executePlan() after a stop signal skips to the cleaning and returns 128+N", () => {
+  const ran: string[] = [];
+  let stop: number | undefined;
+  const { steps } = planInstall({ recommends: false, aptArgs: ["x"] });
+  const status = executePlan(steps, (s) => {
+    ran.push(names(s));
+    // TERM arrives during update, which apt-get finishes anyway.
+    if (names(s) === "update") stop = 15;
+    return 0;
+  }, () => stop);
+  assert.equal(status, 143);
+  assert.deepEqual(ran, ["update", "clean", "clear-lists"]);
+});
+
+Deno.test("executePlan() after a stop signal keeps the status of the step it ended", () => {
+  let stop: number | undefined;
+  const { steps } = planInstall({ recommends: false, aptArgs: ["x"] });
+  const status = executePlan(steps, (s) => {
+    if (names(s) !== "install") return 0;
+    stop = 2;
+    return 100;
+  }, () => stop);
+  assert.equal(status, 100);
+});
+
 Deno.test("failureText() names the apt-get command and its status", () => {
   const [, install] = planInstall({ recommends: false, aptArgs: ["x"] }).steps;
   assert.equal(

@@ -11,7 +11,12 @@ export function cstr(s: string): Uint8Array<ArrayBuffer> {
   if (s.includes("\0")) {
     throw new TypeError(`String contains a NUL byte: ${JSON.stringify(s)}`);
   }
-  const bytes = encoder.encode(s);
+  return cstrOfBytes(encoder.encode(s));
+}
+
+/** `bytes` plus a terminating NUL. Throws on an embedded NUL. */
+export function cstrOfBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  if (bytes.includes(0)) throw new TypeError("Bytes contain a NUL byte");
   const out = new Uint8Array(bytes.length + 1);
   out.set(bytes);
   return out;
@@ -29,14 +34,22 @@ export interface CStringArray {
   readonly keep: Uint8Array[];
 }
 
-/** Builds a `char *const[]` from `items`. */
-export function cstrArray(items: readonly string[]): CStringArray {
-  const keep = items.map(cstr);
+function pointerArray(keep: Uint8Array[]): CStringArray {
   const array = new BigUint64Array(keep.length + 1);
   keep.forEach((buf, i) => {
     array[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf)));
   });
   return { array, keep };
+}
+
+/** Builds a `char *const[]` from `items`. */
+export function cstrArray(items: readonly string[]): CStringArray {
+  return pointerArray(items.map(cstr));
+}
+
+/** Builds a `char *const[]` from byte strings (an environment, see env_bytes.ts). */
+export function cstrArrayOfBytes(items: readonly Uint8Array[]): CStringArray {
+  return pointerArray(items.map(cstrOfBytes));
 }
 
 /** Reads a C string at `p`, or returns undefined for NULL. */

@@ -13,6 +13,8 @@
  * @module
  */
 
+import { SIGSET_SIZE } from "./signals.ts";
+
 /** The symbol table, in the style of denodrivers/sqlite3's ffi.ts. */
 export const SYMBOLS = {
   // int *__errno_location(void);
@@ -24,14 +26,8 @@ export const SYMBOLS = {
   getpid: { parameters: [], result: "i32" },
   // pid_t getpgrp(void);
   getpgrp: { parameters: [], result: "i32" },
-  // int setpgid(pid_t pid, pid_t pgid);
-  setpgid: { parameters: ["i32", "i32"], result: "i32" },
-  // pid_t setsid(void);
-  setsid: { parameters: [], result: "i32" },
   // int tcsetpgrp(int fd, pid_t pgrp);
   tcsetpgrp: { parameters: ["i32", "i32"], result: "i32" },
-  // pid_t tcgetpgrp(int fd);
-  tcgetpgrp: { parameters: ["i32"], result: "i32" },
   // int isatty(int fd);
   isatty: { parameters: ["i32"], result: "i32" },
   // int prctl(int option, unsigned long arg2, unsigned long arg3,
@@ -73,12 +69,6 @@ export const SYMBOLS = {
   posix_spawn_file_actions_init: { parameters: ["buffer"], result: "i32" },
   // int posix_spawn_file_actions_destroy(posix_spawn_file_actions_t *fa);
   posix_spawn_file_actions_destroy: { parameters: ["buffer"], result: "i32" },
-  // int posix_spawn_file_actions_adddup2(posix_spawn_file_actions_t *fa,
-  //                                      int fildes, int newfildes);
-  posix_spawn_file_actions_adddup2: {
-    parameters: ["buffer", "i32", "i32"],
-    result: "i32",
-  },
   // int posix_spawn_file_actions_addtcsetpgrp_np(posix_spawn_file_actions_t *fa,
   //                                              int tcfd);
   // glibc >= 2.35 (Debian 12, Ubuntu 24.04); optional so older libcs still load.
@@ -87,12 +77,6 @@ export const SYMBOLS = {
     result: "i32",
     optional: true,
   },
-  // int sigemptyset(sigset_t *set);
-  sigemptyset: { parameters: ["buffer"], result: "i32" },
-  // int sigfillset(sigset_t *set);
-  sigfillset: { parameters: ["buffer"], result: "i32" },
-  // int sigdelset(sigset_t *set, int signum);
-  sigdelset: { parameters: ["buffer", "i32"], result: "i32" },
   // int pthread_sigmask(int how, const sigset_t *set, sigset_t *oldset);
   pthread_sigmask: {
     parameters: ["i32", "buffer", "buffer"],
@@ -100,6 +84,8 @@ export const SYMBOLS = {
   },
   // sighandler_t signal(int signum, sighandler_t handler);
   signal: { parameters: ["i32", "pointer"], result: "pointer" },
+  // int signalfd(int fd, const sigset_t *mask, int flags);
+  signalfd: { parameters: ["i32", "buffer", "i32"], result: "i32" },
 
   // pid_t waitpid(pid_t pid, int *wstatus, int options);
   waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
@@ -112,6 +98,15 @@ export const SYMBOLS = {
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   // ssize_t read(int fd, void *buf, size_t count);
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  // ssize_t read(int fd, void *buf, size_t count);
+  // The same function run on a worker thread: PID 1 waits for its next
+  // signal on a signalfd this way while its event loop keeps turning.
+  read_nonblocking: {
+    name: "read",
+    parameters: ["i32", "buffer", "usize"],
+    result: "isize",
+    nonblocking: true,
+  },
   // int poll(struct pollfd *fds, nfds_t nfds, int timeout);
   // Nonblocking: runs on a worker thread, so PID 1's event loop keeps
   // turning (signals, reaping) while it waits.
@@ -137,8 +132,6 @@ export const SYMBOLS = {
   getgrgid: { parameters: ["u32"], result: "pointer" },
   // int initgroups(const char *user, gid_t group);
   initgroups: { parameters: ["buffer", "u32"], result: "i32" },
-  // int setgroups(size_t size, const gid_t *list);
-  setgroups: { parameters: ["usize", "buffer"], result: "i32" },
   // int getgroups(int size, gid_t list[]);
   getgroups: { parameters: ["i32", "buffer"], result: "i32" },
   // int setgid(gid_t gid);
@@ -154,8 +147,14 @@ export const SYMBOLS = {
 
   // int execvp(const char *file, char *const argv[]);
   execvp: { parameters: ["buffer", "buffer"], result: "i32" },
-  // int execve(const char *path, char *const argv[], char *const envp[]);
-  execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
+  // int execvpe(const char *file, char *const argv[], char *const envp[]);
+  // (GNU) Searches the PATH of this process, not of envp: setuser sets its
+  // own PATH to the caller's first.
+  execvpe: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
+  // int setenv(const char *name, const char *value, int overwrite);
+  setenv: { parameters: ["buffer", "buffer", "i32"], result: "i32" },
+  // int unsetenv(const char *name);
+  unsetenv: { parameters: ["buffer"], result: "i32" },
 
   // int getgrouplist(const char *user, gid_t group, gid_t *groups,
   //                  int *ngroups);
@@ -171,13 +170,20 @@ export const C = {
   ENOENT: 2,
   ESRCH: 3,
   EINTR: 4,
+  EIO: 5,
   ENXIO: 6,
   E2BIG: 7,
+  ENOEXEC: 8,
+  EBADF: 9,
+  ECHILD: 10,
+  EAGAIN: 11,
+  ENOMEM: 12,
   EACCES: 13,
   ENOTDIR: 20,
   EINVAL: 22,
-  ECHILD: 10,
-  ENOEXEC: 8,
+  ENFILE: 23,
+  EMFILE: 24,
+  ERANGE: 34,
   ELOOP: 40,
 
   WNOHANG: 1,
@@ -191,13 +197,12 @@ export const C = {
   POSIX_SPAWN_SETSIGMASK: 0x08,
 
   PR_SET_CHILD_SUBREAPER: 36,
-  PR_SET_PDEATHSIG: 1,
 
   O_WRONLY: 0o1,
   O_NONBLOCK: 0o4000,
   O_CLOEXEC: 0o2000000,
 
-  SIGPIPE: 13,
+  SFD_CLOEXEC: 0o2000000,
 
   IN_NONBLOCK: 0o4000,
   IN_CLOEXEC: 0o2000000,
@@ -209,8 +214,8 @@ export const C = {
 
 /** Sizes and offsets of the glibc structures read or allocated here. */
 export const LAYOUT = {
-  /** sizeof(sigset_t) */
-  sigset: 128,
+  /** sizeof(sigset_t), which lib/signals.ts builds bit by bit */
+  sigset: SIGSET_SIZE,
   /** sizeof(posix_spawnattr_t) */
   spawnattr: 336,
   /** sizeof(posix_spawn_file_actions_t) */
@@ -226,6 +231,8 @@ export const LAYOUT = {
     pw_shell: 40,
   },
   group: { size: 32, gr_name: 0, gr_passwd: 8, gr_gid: 16, gr_mem: 24 },
+  pollfd: { size: 8, fd: 0, events: 4, revents: 6 },
+  signalfd_siginfo: { size: 128, ssi_signo: 0, ssi_pid: 12 },
 } as const;
 
 /** The loaded library type. */
@@ -284,10 +291,33 @@ export function errno(): number {
   return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32(0);
 }
 
-/** strerror(3) of `code`, e.g. "No such file or directory". */
+/** Sets errno to 0, before a call that reports failure only through errno. */
+export function clearErrno(): void {
+  const p = libc().__errno_location();
+  if (p !== null) {
+    new Int32Array(Deno.UnsafePointerView.getArrayBuffer(p, 4))[0] = 0;
+  }
+}
+
+/** The symbolic name of an errno value ("ENOENT"), or undefined. */
+export function errnoName(code: number): string | undefined {
+  for (const [name, value] of Object.entries(C)) {
+    if (value === code && /^E[A-Z0-9]+$/.test(name)) return name;
+  }
+  return undefined;
+}
+
+/**
+ * strerror(3) of `code` with its name, e.g. "No such file or directory
+ * (ENOENT)": the text for people, the name for a search.
+ */
 export function strerror(code: number): string {
   const p = libc().strerror(code);
-  return p === null ? `errno ${code}` : Deno.UnsafePointerView.getCString(p);
+  const text = p === null
+    ? `errno ${code}`
+    : Deno.UnsafePointerView.getCString(p);
+  const name = errnoName(code);
+  return name === undefined ? text : `${text} (${name})`;
 }
 
 /** An error carrying the errno of a failed libc call. */

@@ -93,13 +93,17 @@ Deno.test({
       member("fileActions", "sizeof(posix_spawn_file_actions_t)"),
       ...fields("passwd", LAYOUT.passwd),
       ...fields("group", LAYOUT.group),
+      ...fields("pollfd", LAYOUT.pollfd),
+      ...fields("signalfd_siginfo", LAYOUT.signalfd_siginfo),
     ]);
     const expected: Record<string, number> = {
       sigset: LAYOUT.sigset,
       spawnattr: LAYOUT.spawnattr,
       fileActions: LAYOUT.fileActions,
     };
-    for (const struct of ["passwd", "group"] as const) {
+    for (
+      const struct of ["passwd", "group", "pollfd", "signalfd_siginfo"] as const
+    ) {
       for (const [f, v] of Object.entries(LAYOUT[struct])) {
         expected[`${struct}.${f}`] = v;
       }

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { C, errno, ErrnoError, LAYOUT, libc } from "./libc.ts";
+import { C, clearErrno, errno, ErrnoError, LAYOUT, libc } from "./libc.ts";
 import { cstr, readCString } from "./cstr.ts";
 
 /** The fields of a `struct passwd` the tools use. */
@@ -48,22 +48,14 @@ export function parseNumericId(text: string): number | undefined {
 // failure; only a cleared errno tells them apart. These errno values are
 // the failures listed in getpwnam(3); anything else (0, ENOENT, ESRCH,
 // EBADF, EPERM) means "not found".
-const EIO = 5, EMFILE = 24, ENFILE = 23, ENOMEM = 12, ERANGE = 34;
 const LOOKUP_FAILURES: readonly number[] = [
   C.EINTR,
-  EIO,
-  EMFILE,
-  ENFILE,
-  ENOMEM,
-  ERANGE,
+  C.EIO,
+  C.EMFILE,
+  C.ENFILE,
+  C.ENOMEM,
+  C.ERANGE,
 ];
-
-function clearErrno(): void {
-  const p = libc().__errno_location();
-  if (p !== null) {
-    new Int32Array(Deno.UnsafePointerView.getArrayBuffer(p, 4))[0] = 0;
-  }
-}
 
 function notFoundOrThrow(what: string): undefined {
   const code = errno();

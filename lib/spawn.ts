@@ -1,21 +1,24 @@
 /**
  * Starting children through posix_spawnp(3).
  *
- * Children start with an empty signal mask and every signal at its default
- * disposition: the runtime ignores SIGPIPE and blocks nothing we want passed
- * on, and an ignored disposition would survive exec (a `yes | head` in a
- * service would then spin forever instead of dying of SIGPIPE).
+ * Children start as if from a fresh exec of a shell: an empty signal mask
+ * and every signal at its default disposition. The tools run with every
+ * signal blocked (the launcher) and the runtime ignores SIGPIPE; both
+ * would survive exec (a `yes | head` in a service would spin forever
+ * instead of dying of SIGPIPE, and a service could never be stopped).
  *
  * @module
  */
 
-import { C, LAYOUT, libc } from "./libc.ts";
-import { cstr, cstrArray } from "./cstr.ts";
+import { C, LAYOUT, libc, strerror } from "./libc.ts";
+import { cstr, cstrArray, cstrArrayOfBytes, cstrOfBytes } from "./cstr.ts";
+import { allSignals, SIGSET_SIZE, sigsetOf } from "./signals.ts";
+import { encodeBytes, envEntries } from "./env_bytes.ts";
 
 /** How to start a child. */
 export interface SpawnOptions {
-  /** The child's whole environment; the caller's when omitted. */
-  env?: Record<string, string>;
+  /** The child's whole environment (see lib/env_bytes.ts). */
+  env: ReadonlyMap<string, string>;
   /** Put the child in a process group of its own (pgid = its pid). */
   newProcessGroup?: boolean;
   /**
@@ -29,6 +32,8 @@ export interface SpawnOptions {
 export class SpawnError extends Error {
   /** The errno value (ENOENT, EACCES, ...). */
   readonly code: number;
+  /** The program that could not be started. */
+  readonly file: string;
   /** Creates the error for `file`. */
   constructor(file: string, code: number, message: string) {
     super(message);
@@ -36,8 +41,6 @@ export class SpawnError extends Error {
     this.code = code;
     this.file = file;
   }
-  /** The program that could not be started. */
-  readonly file: string;
 }
 
 function check(what: string, rc: number): void {
@@ -45,28 +48,41 @@ function check(what: string, rc: number): void {
 }
 
 /**
- * Starts `argv[0]` (searched in PATH as execvp does) and returns its pid.
- * Throws SpawnError when the program cannot be executed; glibc reports exec
- * failures of posix_spawn synchronously, so ENOENT and EACCES arrive here.
+ * All of 1..64, glibc's 32 and 33 included: sigfillset() leaves those two
+ * out, and posix_spawn then starts the child with them ignored.
  */
-export function spawn(
-  argv: readonly string[],
-  options: SpawnOptions = {},
-): number {
+const ALL_SIGNALS = sigsetOf(allSignals());
+
+/**
+ * Makes this process's PATH the one of `env`. posix_spawnp and execvp
+ * search the PATH of the calling process, not of the environment they pass
+ * on, and the runtime's own environment (the launcher's) has none.
+ */
+export function usePathOf(env: ReadonlyMap<string, string>): void {
+  const path = env.get("PATH");
+  const c = libc();
+  if (path === undefined) c.unsetenv(cstr("PATH"));
+  else c.setenv(cstr("PATH"), cstrOfBytes(encodeBytes(path)), 1);
+}
+
+/**
+ * Starts `argv[0]` (searched in the PATH of `options.env`, as execvp does)
+ * and returns its pid. Throws SpawnError when the program cannot be
+ * executed; glibc reports exec failures of posix_spawn synchronously, so
+ * ENOENT and EACCES arrive here.
+ */
+export function spawn(argv: readonly string[], options: SpawnOptions): number {
   if (argv.length === 0) throw new TypeError("Cannot spawn an empty argv");
   const c = libc();
   const attr = new Uint8Array(LAYOUT.spawnattr);
   const actions = new Uint8Array(LAYOUT.fileActions);
-  const empty = new Uint8Array(LAYOUT.sigset);
-  const all = new Uint8Array(LAYOUT.sigset);
+  const empty = new Uint8Array(SIGSET_SIZE);
   check("posix_spawnattr_init", c.posix_spawnattr_init(attr));
   check(
     "posix_spawn_file_actions_init",
     c.posix_spawn_file_actions_init(actions),
   );
   try {
-    c.sigemptyset(empty);
-    c.sigfillset(all);
     let flags = C.POSIX_SPAWN_SETSIGMASK | C.POSIX_SPAWN_SETSIGDEF;
     check(
       "posix_spawnattr_setsigmask",
@@ -74,7 +90,7 @@ export function spawn(
     );
     check(
       "posix_spawnattr_setsigdefault",
-      c.posix_spawnattr_setsigdefault(attr, all),
+      c.posix_spawnattr_setsigdefault(attr, ALL_SIGNALS),
     );
     if (options.newProcessGroup) {
       flags |= C.POSIX_SPAWN_SETPGROUP;
@@ -89,8 +105,8 @@ export function spawn(
     }
     check("posix_spawnattr_setflags", c.posix_spawnattr_setflags(attr, flags));
 
-    const env = options.env ?? Deno.env.toObject();
-    const envp = cstrArray(Object.entries(env).map(([k, v]) => `${k}=${v}`));
+    usePathOf(options.env);
+    const envp = cstrArrayOfBytes(envEntries(options.env));
     const args = cstrArray(argv);
     const file = cstr(argv[0]);
     const pidBuf = new Int32Array(1);
@@ -132,8 +148,10 @@ export function describeSpawnFailure(file: string, code: number): string {
       return `${file}: permission denied (not executable)`;
     case C.ENOEXEC:
       return `${file}: exec format error`;
+    case C.E2BIG:
+      return `${file}: cannot execute: the arguments and environment are over the kernel's limit (E2BIG)`;
     default:
-      return `${file}: cannot execute (errno ${code})`;
+      return `${file}: cannot execute: ${strerror(code)}`;
   }
 }
 

@@ -3,11 +3,15 @@
  * and dist/rootfs/ (the same tools laid out for the image).
  *
  * Two ways, one CLI:
- * - compile: `deno compile` into self-contained executables. It needs a
- *   denort runtime base, which Deno downloads; we use it only when one is at
- *   hand (DENORT_BIN) or when asked with --mode=compile.
- * - bundle (offline, what CI tests): `deno bundle` per tool plus a sh
- *   launcher on one shared runtime (dist/lib/deno).
+ * - compile: `deno compile` into self-contained executables (dist/lib/NAME).
+ *   It needs a denort runtime base, which Deno downloads; we use it only
+ *   when one is at hand (DENORT_BIN) or when asked with --mode=compile.
+ * - bundle (offline, what CI tests): `deno bundle` per tool, run on one
+ *   shared runtime (dist/lib/deno).
+ *
+ * Either way dist/NAME is the sh launcher of scripts/launcher.ts, which
+ * blocks every signal and cleans the runtime's environment before the
+ * runtime starts.
  *
  * The image always takes the bundle layout: one runtime copy for all three
  * tools instead of three (each compiled executable embeds its own).
@@ -20,7 +24,7 @@
 
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
-import { launcherScript } from "./launcher.ts";
+import { launcherScript, RUN_FLAGS } from "./launcher.ts";
 
 /** The tools and their entry files. */
 export const TOOLS = {
@@ -74,6 +78,16 @@ async function linkRuntime(lib: string, name: string) {
   await Deno.symlink("deno", `${lib}/${name}`);
 }
 
+/** `deno run` of a tool's bundle in `lib`, through the link named after it. */
+function runCommand(lib: string, name: string): string[] {
+  return [
+    `${lib}/${name}`,
+    ...RUN_FLAGS,
+    ...(TOOL_FLAGS[name] ?? []),
+    `${lib}/${name}.js`,
+  ];
+}
+
 async function writeExecutable(path: string, text: string) {
   await Deno.writeTextFile(`${path}.new`, text);
   await Deno.chmod(`${path}.new`, 0o755);
@@ -123,7 +137,9 @@ async function main() {
   await bundleAll(out, tools);
 
   for (const [name, entry] of Object.entries(tools)) {
+    let command: string[];
     if (mode === "compile") {
+      await Deno.remove(`${out}/lib/${name}`).catch(() => {});
       await run(Deno.execPath(), [
         "compile",
         "--quiet",
@@ -132,21 +148,18 @@ async function main() {
         "--no-config",
         ...(TOOL_FLAGS[name] ?? []),
         "--output",
-        `${out}/${name}`,
+        `${out}/lib/${name}`,
         entry,
       ]);
+      command = [`${out}/lib/${name}`];
     } else {
       await linkRuntime(`${out}/lib`, name);
-      await writeExecutable(
-        `${out}/${name}`,
-        launcherScript(name, {
-          deno: `${out}/lib/${name}`,
-          bundle: `${out}/lib/${name}.js`,
-          cache: `${out}/lib/cache`,
-          flags: TOOL_FLAGS[name],
-        }),
-      );
+      command = runCommand(`${out}/lib`, name);
     }
+    await writeExecutable(
+      `${out}/${name}`,
+      launcherScript(name, { command, cache: `${out}/lib/cache` }),
+    );
   }
 
   // The image layout: one runtime, three bundles, launchers in /usr/sbin
@@ -163,10 +176,8 @@ async function main() {
     await writeExecutable(
       `${root}/usr/sbin/${name}`,
       launcherScript(name, {
-        deno: `${IMAGE_LIB}/${name}`,
-        bundle: `${IMAGE_LIB}/${name}.js`,
+        command: runCommand(IMAGE_LIB, name),
         cache: `${IMAGE_LIB}/cache`,
-        flags: TOOL_FLAGS[name],
       }),
     );
   }

@@ -1,48 +1,171 @@
 import assert from "node:assert/strict";
-import { launcherScript } from "./launcher.ts";
+import { launcherScript, RUNTIME_ENV } from "./launcher.ts";
+import { decodeLauncherText } from "../lib/caller_env.ts";
+import { parseEnvBlock } from "../lib/env_bytes.ts";
 
-const paths = {
-  deno: "/opt/x/deno",
-  bundle: "/opt/x/t.js",
-  cache: "/opt/x/cache",
-};
+/** Writes the launcher of `command` to `dir/tool`; its path. */
+async function writeLauncher(dir: string, command: string[]): Promise<string> {
+  const script = `${dir}/tool`;
+  await Deno.writeTextFile(
+    script,
+    launcherScript("tool", { command, cache: "/c" }),
+    { mode: 0o755 },
+  );
+  return script;
+}
 
-async function runLauncher(env: Record<string, string>): Promise<string> {
+/** What the stand-in runtime saw. */
+interface Seen {
+  env: Map<string, string>;
+  fd9: Map<string, string>;
+  args: string[];
+}
+
+/**
+ * Runs a launcher whose "runtime" is a shell script that reports its own
+ * environment, what fd 9 carries and its arguments.
+ */
+async function runLauncher(env: Record<string, string>): Promise<Seen> {
   const dir = await Deno.makeTempDir();
   try {
-    // A stand-in runtime that prints what the launcher handed it.
-    const fake = `${dir}/deno`;
+    const fake = `${dir}/runtime`;
     await Deno.writeTextFile(
       fake,
-      '#!/bin/sh\necho "DENO_DIR=$DENO_DIR MARK=$BASEIMAGE_CALLER_DENO_DIR ARGS=$*"\n',
+      [
+        "#!/bin/sh",
+        `cat /proc/$$/environ > ${dir}/env`,
+        `cat <&9 > ${dir}/fd9`,
+        `printf '%s\\n' "$@" > ${dir}/args`,
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
     );
-    await Deno.chmod(fake, 0o755);
-    const script = `${dir}/tool`;
-    await Deno.writeTextFile(
-      script,
-      launcherScript("tool", { ...paths, deno: fake }),
-    );
-    await Deno.chmod(script, 0o755);
+    const script = await writeLauncher(dir, [fake, "run", "b.js"]);
     const out = await new Deno.Command(script, {
       args: ["a b", "c"],
       env: { PATH: "/usr/bin:/bin", ...env },
       clearEnv: true,
     }).output();
-    return new TextDecoder().decode(out.stdout).trim();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    return {
+      env: parseEnvBlock(await Deno.readFile(`${dir}/env`)),
+      fd9: parseEnvBlock(decodeLauncherText(await Deno.readFile(`${dir}/fd9`))),
+      args: (await Deno.readTextFile(`${dir}/args`)).trimEnd().split("\n"),
+    };
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 }
 
-Deno.test("launcherScript() records an unset DENO_DIR as 'unset'", async () => {
-  const out = await runLauncher({});
-  assert.match(
-    out,
-    /^DENO_DIR=\/opt\/x\/cache MARK=unset ARGS=run .* \/opt\/x\/t\.js a b c$/,
+Deno.test("launcherScript() gives the runtime its own environment only", async () => {
+  const seen = await runLauncher({
+    DENO_V8_FLAGS: "--no-such-flag",
+    DENO_COVERAGE_DIR: "/tmp/cov",
+    RUST_LOG: "trace",
+    OTEL_DENO: "true",
+    NO_COLOR: "",
+    DENO_DIR: "/data",
+  });
+  assert.deepEqual(
+    Object.fromEntries(seen.env),
+    { DENO_DIR: "/c", ...RUNTIME_ENV, BASEIMAGE_ENV_FD: "9" },
   );
 });
 
-Deno.test("launcherScript() records the caller's DENO_DIR, even empty", async () => {
-  assert.match(await runLauncher({ DENO_DIR: "/data" }), /MARK=set:\/data /);
-  assert.match(await runLauncher({ DENO_DIR: "" }), /MARK=set: /);
+Deno.test("launcherScript() hands the caller's environment over on fd 9, as it was", async () => {
+  const seen = await runLauncher({
+    DENO_V8_FLAGS: "--no-such-flag",
+    "a.b": "dotted",
+    MULTI: "line 1\nline 2\n",
+    QUOTES: `'"$(x)\``,
+  });
+  assert.deepEqual(Object.fromEntries(seen.fd9), {
+    PATH: "/usr/bin:/bin",
+    DENO_V8_FLAGS: "--no-such-flag",
+    "a.b": "dotted",
+    MULTI: "line 1\nline 2\n",
+    QUOTES: `'"$(x)\``,
+  });
+});
+
+Deno.test("launcherScript() hands over bytes that are not UTF-8, backslashes and newlines exactly", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const script = await writeLauncher(dir, [
+      "/bin/sh",
+      "-c",
+      "cat <&9 > $0",
+      `${dir}/fd9`,
+    ]);
+    // A shell sets bytes a JS string cannot hold, then runs the launcher.
+    const out = await new Deno.Command("/bin/sh", {
+      args: [
+        "-c",
+        `exec env -i "V=$(printf 'a\\377\\\\n\\nb')" "$(printf 'N\\351')=x" ${script}`,
+      ],
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const block = decodeLauncherText(await Deno.readFile(`${dir}/fd9`));
+    assert.deepEqual(
+      block,
+      new Uint8Array([
+        ...[0x56, 0x3d, 0x61, 0xff, 0x5c, 0x6e, 0x0a, 0x62, 0],
+        ...[0x4e, 0xe9, 0x3d, 0x78, 0],
+      ]),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("launcherScript() ignores BASH_ENV and exported functions of the caller", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/bash_env`, `touch ${dir}/ran\n`);
+    const script = await writeLauncher(dir, ["/bin/true"]);
+    const out = await new Deno.Command(script, {
+      env: {
+        BASH_ENV: `${dir}/bash_env`,
+        "BASH_FUNC_mapfile%%": `() { touch ${dir}/ran; }`,
+      },
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.equal(
+      await Deno.stat(`${dir}/ran`).then(() => true, () => false),
+      false,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("launcherScript() carries a large environment whole", async () => {
+  const big = "x".repeat(100_000);
+  const seen = await runLauncher({ BIG: big });
+  assert.equal(seen.fd9.get("BIG"), big);
+});
+
+Deno.test("launcherScript() starts the runtime with every signal blocked but glibc's 32 and 33", async () => {
+  // The "runtime" is grep itself: a shell would clear its mask at start.
+  const dir = await Deno.makeTempDir();
+  try {
+    const script = await writeLauncher(dir, [
+      "/bin/grep",
+      "SigBlk",
+      "/proc/self/status",
+    ]);
+    const out = await new Deno.Command(script, { args: [] }).output();
+    // Bits N-1 of the mask: 1..31 and 34..64, but KILL (9) and STOP (19),
+    // which the kernel never blocks.
+    assert.match(
+      new TextDecoder().decode(out.stdout),
+      /SigBlk:\s*fffffffe7ffbfeff\n/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("launcherScript() passes the arguments on, one by one", async () => {
+  assert.deepEqual((await runLauncher({})).args, ["run", "b.js", "a b", "c"]);
 });

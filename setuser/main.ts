@@ -9,8 +9,9 @@
  *
  * Steps: look USER (and GROUP) up through NSS; as root, initgroups, setgid,
  * setuid, then check that uid, gid and groups are what was asked and that
- * root cannot be taken back; set HOME, USER, LOGNAME, UID and SHELL; give
- * SIGPIPE its default disposition and unblock every signal; execvp.
+ * root cannot be taken back; set HOME, USER, LOGNAME, UID and SHELL in the
+ * caller's environment (passed on byte-exact, lib/caller_env.ts); give
+ * SIGPIPE its default disposition and unblock every signal; execvpe.
  *
  * A numeric USER without a passwd entry is refused: there would be no name
  * for initgroups, HOME or USER, and phusion's setuser (pwd.getpwnam only)
@@ -32,7 +33,7 @@
  * @module
  */
 
-import { restoreCallerEnv } from "../lib/runtime_env.ts";
+import { readCallerEnv } from "../lib/caller_env.ts";
 import { strerror } from "../lib/libc.ts";
 import { writeAll } from "../lib/write_all.ts";
 import {
@@ -99,7 +100,7 @@ function switchTo(target: Target): void {
   }
 }
 
-function main(invocation: Invocation): never {
+function main(invocation: Invocation, callerEnv: Map<string, string>): never {
   if (invocation.kind === "help") {
     writeAll(Deno.stdout, USAGE);
     Deno.exit(0);
@@ -120,15 +121,19 @@ function main(invocation: Invocation): never {
   }
   switchTo({ name: user.name, uid: user.uid, gid, groups });
 
+  const env = new Map(callerEnv);
   for (const [name, value] of Object.entries(userEnv(user))) {
-    Deno.env.set(name, value);
+    env.set(name, value);
   }
   resetSignals();
-  const code = execCommand(invocation.command);
+  const code = execCommand(invocation.command, env);
   const failure = execFailure(invocation.command[0], code, strerror(code));
   writeAll(Deno.stderr, failure.text);
   Deno.exit(failure.exitCode);
 }
 
-restoreCallerEnv();
-main(await parseArgs(Deno.args));
+const caller = readCallerEnv();
+if (caller.problem) {
+  writeAll(Deno.stderr, `setuser: warning: ${caller.problem}\n`);
+}
+main(await parseArgs(Deno.args), caller.env);

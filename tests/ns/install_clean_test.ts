@@ -217,7 +217,7 @@ Deno.test({
     assert.equal(r.code, 127);
     assert.match(
       r.stderr,
-      /^install_clean: warning: unable to run "apt-get": No such file or directory\n/,
+      /^install_clean: warning: unable to run "apt-get": No such file or directory \(ENOENT\)\n/,
     );
     assert.deepEqual(r.left, []);
   },
@@ -268,3 +268,85 @@ Deno.test({
     assert.match(r.log, /^ {2}zombies=0$/m);
   },
 });
+
+Deno.test({
+  name:
+    "install_clean as PID 1 passes TERM on to apt-get, skips to the cleaning and exits with apt-get's status",
+  ignore,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.mkdir(`${dir}/lists/partial`, { recursive: true });
+      await Deno.writeTextFile(`${dir}/lists/InRelease`, "");
+      await Deno.writeTextFile(
+        `${dir}/apt-get`,
+        `#!/bin/sh
+echo "apt-get $1" >> "$LOG"
+if [ "$1" = update ]; then
+  trap 'echo "update got TERM" >> "$LOG"; exit 100' TERM
+  touch "$READY"
+  while :; do sleep 0.05; done
+fi
+exit 0
+`,
+        { mode: 0o755 },
+      );
+      const child = new Deno.Command("/usr/bin/unshare", {
+        args: [
+          "--mount",
+          "--propagation",
+          "private",
+          "--pid",
+          "--fork",
+          "--mount-proc",
+          "--kill-child",
+          "/bin/sh",
+          "-c",
+          `mount --bind "$LISTS_DIR" ${LISTS} || exit 99; PATH="$TOOL_PATH" exec "$@"`,
+          "sh",
+          INSTALL_CLEAN,
+          "nginx",
+        ],
+        env: {
+          PATH: "/usr/sbin:/usr/bin:/sbin:/bin",
+          TOOL_PATH: `${dir}:/usr/bin:/bin`,
+          LOG: `${dir}/log`,
+          READY: `${dir}/ready`,
+          LISTS_DIR: `${dir}/lists`,
+        },
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const output = child.output();
+      const deadline = Date.now() + 20000;
+      while (!(await exists(`${dir}/ready`))) {
+        assert.ok(Date.now() < deadline, "apt-get update never started");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      // The namespace's PID 1, install_clean, is unshare's only child.
+      const pid1 = Number(
+        (await Deno.readTextFile(
+          `/proc/${child.pid}/task/${child.pid}/children`,
+        )).trim(),
+      );
+      Deno.kill(pid1, "SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 20000);
+      const out = await output;
+      clearTimeout(timer);
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 100, stderr);
+      assert.deepEqual(
+        (await Deno.readTextFile(`${dir}/log`)).trimEnd().split("\n"),
+        ["apt-get update", "update got TERM", "apt-get clean"],
+      );
+      assert.deepEqual([...Deno.readDirSync(`${dir}/lists`)], []);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}

@@ -3,13 +3,14 @@
  * imported (odd files skipped with a warning), the environment given to the
  * container winning at start, the dumps written with their modes and group,
  * changes made by startup scripts seen by later steps, and nothing of the
- * launcher (DENO_DIR, BASEIMAGE_CALLER_DENO_DIR) leaking into children.
+ * launcher's runtime environment (DENO_DIR, DENO_DISABLE_NODE_SHIM,
+ * BASEIMAGE_ENV_FD) leaking into children.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
-import { runSandbox, script } from "./_sandbox.ts";
+import { MY_INIT, runSandbox, script } from "./_sandbox.ts";
 import { ignore, logLines, parseEnv0, withSandbox } from "./my_init_helpers.ts";
 
 const DIR = "/etc/container_environment";
@@ -52,7 +53,8 @@ Deno.test({
     assert.equal(env.has("A"), false);
     assert.equal(env.has("A=B"), false);
     assert.equal(env.has("NULVAR"), false);
-    assert.equal(env.has("BADUTF"), false);
+    // Kept as the bytes it is (stdout is decoded here, lossily).
+    assert.equal(env.get("BADUTF"), "a\ufffd\ufffd");
     assert.equal(env.has("HUGE"), false);
 
     const log = logLines(r.stderr);
@@ -65,10 +67,9 @@ Deno.test({
       );
     warned("A=B", /"="/);
     warned("NULVAR", /NUL byte/);
-    warned("BADUTF", /UTF-8/);
     warned("HUGE", /204800 bytes/);
     // The good files give no warning.
-    for (const good of ["FOO", "TWO_NL", "NO_NL", "a.b", "GIVEN"]) {
+    for (const good of ["FOO", "TWO_NL", "NO_NL", "a.b", "GIVEN", "BADUTF"]) {
       assert.ok(
         !log.some((l) => l.includes(`${DIR}/${good}:`)),
         `unexpected warning about ${good}:\n${r.stderr}`,
@@ -179,11 +180,22 @@ Deno.test({
   },
 });
 
-const LAUNCHER_VARS = ["DENO_DIR", "BASEIMAGE_CALLER_DENO_DIR"];
+/** What the launcher gives the runtime (scripts/launcher.ts), and Deno's shim mark. */
+const LAUNCHER_VARS = [
+  "DENO_DIR",
+  "DENO_DISABLE_NODE_SHIM",
+  "DENO_NO_UPDATE_CHECK",
+  "NO_COLOR",
+  "BASEIMAGE_ENV_FD",
+  "DENO_NODE_SHIM_ACTIVE",
+];
+/** The sandbox's PATH (tests/ns/_sandbox.ts). */
+const SANDBOX_PATH =
+  "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 Deno.test({
   name:
-    "my_init leaks no DENO_DIR into scripts, services, the main command or the dumps",
+    "my_init leaks nothing of its runtime into scripts, services or the dumps, PATH included",
   ignore,
   async fn() {
     const { out, result } = await withSandbox(
@@ -220,7 +232,8 @@ exec sleep 1000`,
       ]]
     ) {
       const env = parseEnv0(text);
-      assert.ok(env.has("PATH"), `${who} env read: ${text}`);
+      // No node_compat_bin of the runtime's in front (Deno >= 2.9.0).
+      assert.equal(env.get("PATH"), SANDBOX_PATH, `${who} env read: ${text}`);
       for (const v of LAUNCHER_VARS) {
         assert.equal(env.has(v), false, `${v} leaked into the ${who}`);
       }
@@ -235,21 +248,101 @@ exec sleep 1000`,
 });
 
 Deno.test({
-  name: "my_init passes a DENO_DIR given by the caller through unchanged",
+  name:
+    "my_init boots with the runtime's own variables set by the user, and passes them on unchanged",
   ignore,
   async fn() {
-    for (const value of ["/custom/deno dir", ""]) {
-      const r = await runSandbox({
-        args: ["--skip-startup-files", "--skip-runit", "--", "env", "-0"],
-        env: { DENO_DIR: value },
-      });
-      assert.equal(r.code, 0, r.stderr);
-      const env = parseEnv0(r.stdout);
-      assert.equal(env.get("DENO_DIR"), value, JSON.stringify(value));
-      assert.equal(env.has("BASEIMAGE_CALLER_DENO_DIR"), false);
+    // Each of these would configure the runtime of PID 1 if it saw them:
+    // a V8 flag it rejects (exit 1 before any code), coverage files written
+    // at every exit, Rust's trace log on stderr, an inspector, telemetry.
+    const given = {
+      DENO_V8_FLAGS: "--no-such-flag",
+      DENO_COVERAGE_DIR: "/tmp/cov",
+      RUST_LOG: "trace",
+      DENO_DIR: "/custom/deno dir",
+      NO_COLOR: "",
+      OTEL_DENO: "true",
+      DENO_UNSTABLE_CONTROL_SOCK: "unix:/tmp/control.sock",
+      DENO_DISABLE_NODE_SHIM: "0",
+      // A panic before any code, a file truncated and rewritten, and all of
+      // PID 1's output swallowed (measured on 2.9.6).
+      DENO_TOKIO_EVENT_INTERVAL: "abc",
+      DENO_AUDIT_PERMISSIONS: "/tmp/cov",
+      OTEL_DENO_CONSOLE: "replace",
+    };
+    const r = await runSandbox({
+      args: [
+        "--skip-startup-files",
+        "--skip-runit",
+        "--",
+        "sh",
+        "-c",
+        "env -0; command -v node > /shared/node; if [ -e /tmp/cov ]; then echo written > /shared/cov; fi",
+      ],
+      env: given,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const env = parseEnv0(r.stdout);
+    for (const [name, value] of Object.entries(given)) {
+      assert.equal(env.get(name), value, name);
+    }
+    assert.equal(env.get("PATH"), SANDBOX_PATH);
+    assert.equal(env.has("DENO_NODE_SHIM_ACTIVE"), false);
+    assert.doesNotMatch(r.shared.node ?? "", /node_compat_bin/);
+    assert.equal(r.shared.cov, undefined, "the runtime wrote /tmp/cov");
+    // my_init's own lines, and no Rust trace lines.
+    assert.match(r.stderr, /^\*\*\* Running sh -c /m);
+    for (const line of r.stderr.split("\n").filter(Boolean)) {
+      assert.match(line, /^\*\*\* /, r.stderr);
     }
   },
 });
+
+Deno.test({
+  name:
+    "my_init passes names and values that are not UTF-8 to the main command byte-exact, across startup scripts",
+  ignore,
+  async fn() {
+    // A JS string cannot hold these bytes: the sandbox's PID 1 is a shell
+    // that sets them and execs my_init. The main command is od itself (dash
+    // would not pass a name that is not UTF-8 on).
+    const r = await runSandbox({
+      command: [
+        "sh",
+        "-c",
+        `exec env "LATIN=$(printf 'caf\\351')" "$(printf 'N\\377')=x" ${MY_INIT} --skip-runit -- od -An -v -tx1 /proc/self/environ`,
+      ],
+      files: { "/etc/my_init.d/10_noop": script("true") },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const bytes = new Uint8Array(
+      r.stdout.trim().split(/\s+/).map((h) => parseInt(h, 16)),
+    );
+    const entries = splitNul(bytes);
+    const has = (want: number[]) =>
+      entries.some((e) =>
+        e.length === want.length && e.every((b, i) => b === want[i])
+      );
+    assert.ok(has([...ascii("LATIN=caf"), 0xe9]), "LATIN=caf\\351 missing");
+    assert.ok(has([0x4e, 0xff, ...ascii("=x")]), "N\\377=x missing");
+  },
+});
+
+function ascii(text: string): number[] {
+  return [...new TextEncoder().encode(text)];
+}
+
+function splitNul(bytes: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let start = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] === 0) {
+      out.push(bytes.subarray(start, i));
+      start = i + 1;
+    }
+  }
+  return out;
+}
 
 Deno.test({
   name:

@@ -4,9 +4,13 @@
 # etc/my_init.d, ...) are laid over it and all writes stay in a tmpfs, so
 # my_init sees its real paths without the host being touched.
 #
-# Usage (as root): unshare --pid --fork --mount --propagation private \
-#   bash sandbox.sh FIXTURE_DIR SHARED_DIR PROC(yes|no) -- COMMAND [ARGS...]
+# Usage (as root): unshare --pid --fork --kill-child --mount \
+#   --propagation private bash sandbox.sh FIXTURE_DIR SHARED_DIR PROC(yes|no) \
+#   -- COMMAND [ARGS...]
 # FIXTURE_DIR is copied over /; SHARED_DIR is bind-mounted at /shared.
+# The COMMAND is exec'd as the namespace's PID 1; --kill-child makes it (and
+# so the whole namespace) die with unshare, however unshare dies: a run that
+# hangs ends when _sandbox.ts kills it.
 set -euo pipefail
 fixture=$1 shared=$2 proc=$3
 shift 3

@@ -326,13 +326,13 @@ Deno.test({
       code: 127,
       stdout: "",
       stderr:
-        'setuser: fatal: unable to run "no-such-command-bi": No such file or directory\n',
+        'setuser: fatal: unable to run "no-such-command-bi": No such file or directory (ENOENT)\n',
     });
     assert.deepEqual(await setuser(["nobody", "/etc/passwd"], env), {
       code: 126,
       stdout: "",
       stderr:
-        'setuser: fatal: unable to run "/etc/passwd": Permission denied\n',
+        'setuser: fatal: unable to run "/etc/passwd": Permission denied (EACCES)\n',
     });
   },
 });
@@ -376,7 +376,7 @@ Deno.test({
           code: 1,
           stdout: "",
           stderr:
-            `setuser: fatal: unable to set the groups of "${f.user}": Operation not permitted\n`,
+            `setuser: fatal: unable to set the groups of "${f.user}": Operation not permitted (EPERM)\n`,
         });
         await assert.rejects(Deno.stat(marker), Deno.errors.NotFound);
       } finally {

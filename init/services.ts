@@ -1,0 +1,144 @@
+/**
+ * runit under my_init: starting runsvdir, waiting for the services to be
+ * up, and stopping them, then runsvdir, at shutdown.
+ *
+ * @module
+ */
+
+import { libc } from "../lib/libc.ts";
+import { SIGNALS } from "../lib/signals.ts";
+import { signalChild, start, stopChild } from "./children.ts";
+import { escalate } from "./escalation.ts";
+import { childrenNamed } from "./processes.ts";
+import {
+  control,
+  readServices,
+  SERVICE_DIR,
+  waitForServices,
+} from "./runit.ts";
+import { isStopped, isUp, type ServiceView } from "./runit_state.ts";
+import { nextStopCommands, type StopPhase } from "./service_stop.ts";
+import type { RunState } from "./run_state.ts";
+import { KILL_WAIT_MS } from "./config.ts";
+import { within } from "./time.ts";
+import * as log from "./log.ts";
+
+/** Starts `runsvdir -P /etc/service` in a process group of its own. */
+export function startRunit(state: RunState): boolean {
+  log.info("Booting runit daemon...");
+  const started = start(state.reaper, ["runsvdir", "-P", SERVICE_DIR], {
+    env: state.env,
+    group: true,
+  });
+  if (!started.ok) {
+    log.error(`Cannot start runit: ${started.message}`);
+    return false;
+  }
+  state.runsvdir = started.child;
+  state.runsvdir.name = "runit daemon";
+  // Its group keeps the terminal's signals away, but signals meant for it
+  // go to it alone: runsv dies of a HUP that runsvdir takes as "stop".
+  state.runsvdir.group = false;
+  log.info(`Runit started as PID ${started.child.pid}`);
+  return true;
+}
+
+/**
+ * Waits until every enabled service is up, `seconds` at most, or until a
+ * shutdown is asked for.
+ */
+export async function waitForServicesUp(
+  state: RunState,
+  seconds: number,
+): Promise<"up" | "timeout" | "shutdown"> {
+  const up = await Promise.race([
+    waitForServices(
+      SERVICE_DIR,
+      (views) => views.every((s) => s.disabled || isUp(s)),
+      seconds * 1000,
+    ),
+    state.shutdownRequested,
+  ]);
+  if (up === "shutdown") return up;
+  if (up) return "up";
+  const notUp = readServices().filter((s) => !s.disabled && !isUp(s))
+    .map((s) => s.name);
+  log.error(`Services not up after ${seconds} s: ${notUp.join(", ")}`);
+  return "timeout";
+}
+
+/**
+ * Stops every service: `d` to each, KILL_PROCESS_TIMEOUT to go down, then
+ * `k`. Returns whether all are down. We write runsv's control FIFOs
+ * ourselves and wake on inotify: `sv -w` re-checks on a timer, which made
+ * phusion's stop take about a second even for idle services.
+ */
+export async function stopServices(state: RunState): Promise<boolean> {
+  log.debug("Stopping runit services...");
+  const downSent = new Set<string>();
+  const killSent = new Set<string>();
+  let phase: StopPhase = "down";
+  const send = (views: ServiceView[]) => {
+    const next = nextStopCommands(views, phase, { downSent, killSent });
+    for (const name of next.forget) downSent.delete(name);
+    for (const { name, chars } of next.send) {
+      if (control(SERVICE_DIR, name, chars)) {
+        (phase === "down" ? downSent : killSent).add(name);
+      }
+    }
+  };
+  const allStopped = (views: ServiceView[]) => views.every(isStopped);
+  const stopped = await escalate({
+    ask: () => send(readServices()),
+    force: () => {
+      phase = "kill";
+      send(readServices());
+    },
+    wait: async (ms) =>
+      await waitForServices(SERVICE_DIR, allStopped, ms, send) || "timeout",
+    graceMs: state.config.killProcessTimeout,
+    onForce: () => {
+      const left = readServices().filter((v) => !isStopped(v));
+      log.warn(
+        `Services still up after ${state.config.killProcessTimeout / 1000} s: ${
+          left.map((v) => v.name).join(", ")
+        }. Killing them.`,
+      );
+    },
+    onGiveUp: () =>
+      log.error("Some services could not be stopped; carrying on"),
+  });
+  return stopped === true;
+}
+
+/**
+ * Ends runsvdir and its runsv processes. With every service down they
+ * supervise nothing and are killed at once: asked politely they take up to
+ * a second (runsv exits ~0.8 s after TERM, runsvdir can miss a HUP that
+ * lands outside its wait for up to 5 s: measured), which was most of
+ * phusion's stop time. Log services (svlogd) see the end of their pipe,
+ * flush and exit; anything else left gets TERM from the kill-all. With
+ * services still up, HUP instead: runsvdir then sends TERM to every runsv
+ * (on TERM it would exit alone and leave them running).
+ */
+export async function stopRunsvdir(
+  state: RunState,
+  servicesDown: boolean,
+): Promise<void> {
+  const runsvdir = state.runsvdir;
+  if (!runsvdir || state.runsvdirExited) return;
+  if (!servicesDown) {
+    await stopChild(runsvdir, SIGNALS.SIGHUP, state.config.killProcessTimeout);
+    return;
+  }
+  log.info(`Shutting down runit daemon (PID ${runsvdir.pid})...`);
+  for (const pid of childrenNamed(runsvdir.pid, "runsv")) {
+    libc().kill(pid, SIGNALS.SIGKILL);
+  }
+  signalChild(runsvdir, SIGNALS.SIGKILL);
+  if (await within(runsvdir.exited, KILL_WAIT_MS) === "timeout") {
+    log.error(
+      `runit daemon (PID ${runsvdir.pid}) survived SIGKILL; carrying on without it`,
+    );
+  }
+}

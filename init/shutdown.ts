@@ -1,0 +1,93 @@
+/**
+ * The shutdown, in order. Every step runs, whatever happened to the one
+ * before: PID 1 must never die half-way (a pid1 death kills the container
+ * and everything in it, unflushed).
+ *
+ * @module
+ */
+
+import { libc } from "../lib/libc.ts";
+import { SIGNALS } from "../lib/signals.ts";
+import { escalate } from "./escalation.ts";
+import { stopMainCommand } from "./main_command.ts";
+import { descendantsOf, readProcessTable } from "./processes.ts";
+import { runShutdownScripts } from "./scripts.ts";
+import { stopRunsvdir, stopServices } from "./services.ts";
+import type { RunState } from "./run_state.ts";
+import { within } from "./time.ts";
+import * as log from "./log.ts";
+
+const PRE_SHUTDOWN_DIR = "/etc/my_init.pre_shutdown.d";
+const POST_SHUTDOWN_DIR = "/etc/my_init.post_shutdown.d";
+
+/**
+ * Main command, pre-shutdown scripts, services, runsvdir, post-shutdown
+ * scripts, every process left: phusion's order. Returns the main
+ * command's exit code when it had to stop it.
+ */
+export async function shutdown(state: RunState): Promise<number | undefined> {
+  state.shuttingDown = true;
+  const mainCode = await step(
+    "stopping the main command",
+    () => stopMainCommand(state),
+  );
+  if (state.runsvdir) {
+    await step(
+      "running pre-shutdown scripts",
+      () => runShutdownScripts(state, PRE_SHUTDOWN_DIR, "pre-shutdown"),
+    );
+    const down = await step("stopping services", () => stopServices(state));
+    await step("stopping runit", () => stopRunsvdir(state, down === true));
+    await step(
+      "running post-shutdown scripts",
+      () => runShutdownScripts(state, POST_SHUTDOWN_DIR, "post-shutdown"),
+    );
+  }
+  if (state.options.killAllOnExit) {
+    await step("killing all processes", () => killAll(state));
+  }
+  state.reaper.reap();
+  return mainCode;
+}
+
+/** Runs one step; an error is logged and the shutdown goes on. */
+async function step<T>(
+  what: string,
+  fn: () => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (e) {
+    log.error(`Error while ${what}: ${e instanceof Error ? e.message : e}`);
+    return undefined;
+  }
+}
+
+/**
+ * TERM (and CONT, for stopped ones) to every process, then KILL after
+ * KILL_ALL_PROCESSES_TIMEOUT. Not PID 1 (tests, nested use): kill(-1)
+ * would hit every process of the user on the host, so only our own
+ * descendants are signalled.
+ */
+async function killAll(state: RunState): Promise<void> {
+  log.info("Killing all processes...");
+  const c = libc();
+  const pid1 = c.getpid() === 1;
+  const send = (signal: number) => {
+    const targets = pid1 ? [-1] : descendantsOf(c.getpid(), readProcessTable());
+    for (const pid of targets) c.kill(pid, signal);
+  };
+  await escalate({
+    ask: () => {
+      send(SIGNALS.SIGTERM);
+      send(SIGNALS.SIGCONT);
+    },
+    force: () => send(SIGNALS.SIGKILL),
+    wait: (ms) => within(state.reaper.whenNoChildren(), ms),
+    graceMs: state.config.killAllProcessesTimeout,
+    onForce: () =>
+      log.warn("Not all processes have exited in time. Forcing them to exit."),
+    onGiveUp: () =>
+      log.error("Some processes survived SIGKILL; exiting without them"),
+  });
+}

@@ -1,0 +1,96 @@
+/**
+ * Receiving signals as data, catatonit's way: the signals stay blocked in
+ * every thread and are read from a signalfd(2).
+ *
+ * Why not Deno.addSignalListener: the runtime's own handlers run on its
+ * threads, a TERM/INT/HUP that finds no JS listener kills PID 1 (SIGSEGV),
+ * one that arrives before the listener exists is dropped by the kernel
+ * (PID 1 has no default action), and since Deno 2.9.2 SIGUSR1 opens a V8
+ * inspector. The launcher execs the runtime with every signal blocked
+ * (`env --block-signal`), which every runtime thread inherits, so none of
+ * its handlers ever runs; signals wait in the kernel until read here, also
+ * those sent before our first statement.
+ *
+ * @module
+ */
+
+import { C, errno, ErrnoError, LAYOUT, libc } from "./libc.ts";
+import { SIGNALS, SIGSET_SIZE, sigsetMembers, sigsetOf } from "./signals.ts";
+
+/** One signal read from the signalfd. */
+export interface ReceivedSignal {
+  /** ssi_signo */
+  signo: number;
+  /** ssi_pid: the sender (0 from the kernel, e.g. a terminal). */
+  pid: number;
+}
+
+/** The signals blocked in the calling thread. */
+export function blockedSignals(): number[] {
+  const old = new Uint8Array(SIGSET_SIZE);
+  libc().pthread_sigmask(C.SIG_BLOCK, null, old);
+  return sigsetMembers(old);
+}
+
+/**
+ * Opens a signalfd for `signals` (close-on-exec). Also blocks them in the
+ * calling thread, which is a no-op under the launcher; the caller checks
+ * {@link blockedSignals} first to know whether the runtime's other threads
+ * have them blocked too.
+ */
+export function openSignalFd(signals: readonly number[]): number {
+  const c = libc();
+  const set = sigsetOf(signals);
+  c.pthread_sigmask(C.SIG_BLOCK, set, null);
+  const fd = c.signalfd(-1, set, C.SFD_CLOEXEC);
+  if (fd < 0) throw new ErrnoError("signalfd", errno());
+  return fd;
+}
+
+const INFO = LAYOUT.signalfd_siginfo;
+/** Up to this many signals per read. */
+const BATCH = 16;
+
+function decode(buf: Uint8Array, bytes: number): ReceivedSignal[] {
+  const view = new DataView(buf.buffer, buf.byteOffset, bytes);
+  const out: ReceivedSignal[] = [];
+  for (let at = 0; at + INFO.size <= bytes; at += INFO.size) {
+    out.push({
+      signo: view.getUint32(at + INFO.ssi_signo, true),
+      pid: view.getUint32(at + INFO.ssi_pid, true),
+    });
+  }
+  return out;
+}
+
+/**
+ * Waits for the next signals on a worker thread, so the event loop keeps
+ * turning meanwhile. Resolves with at least one signal; EINTR retries.
+ */
+export async function readSignals(fd: number): Promise<ReceivedSignal[]> {
+  const buf = new Uint8Array(INFO.size * BATCH);
+  // errno of a call on a worker thread is not ours to read. A read of a
+  // signalfd we own fails only with EINTR, which a retry answers; a fd that
+  // keeps failing is reported instead of spinning.
+  for (let failures = 0; failures < 3; failures++) {
+    const n = Number(
+      await libc().read_nonblocking(fd, buf, BigInt(buf.length)),
+    );
+    if (n > 0) return decode(buf, n);
+  }
+  throw new Error(`signalfd ${fd} keeps failing to read`);
+}
+
+/** Waits for the next signals on this thread (for tools without an event loop). */
+export function readSignalsSync(fd: number): ReceivedSignal[] {
+  const buf = new Uint8Array(INFO.size * BATCH);
+  for (;;) {
+    const n = Number(libc().read(fd, buf, BigInt(buf.length)));
+    if (n > 0) return decode(buf, n);
+    const code = errno();
+    if (code !== C.EINTR) throw new ErrnoError("read from signalfd", code);
+  }
+}
+
+/** SIGCHLD, which every reader of children adds to its set. */
+export const SIGCHLD: number = SIGNALS.SIGCHLD;
