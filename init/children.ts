@@ -35,6 +35,8 @@ export type Started = { ok: true; child: Child } | {
 export interface StartOptions {
   /** Its whole environment. */
   env: ReadonlyMap<string, string>;
+  /** Its working directory (my_init's, / , if not given). */
+  cwd?: string;
   /**
    * A process group of its own, so that the terminal's signals (Ctrl-C)
    * reach PID 1 alone and the shutdown stays in order, and so that
@@ -54,6 +56,7 @@ export function start(
   try {
     const pid = spawn(argv, {
       env: options.env,
+      cwd: options.cwd,
       newProcessGroup: options.group,
       foregroundTty: options.foregroundTty,
     });

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { errorMessage } from "../lib/error_message.ts";
 import { parseSignal, signalName } from "../lib/signals.ts";
 import { HANDLED_SIGNAL_NUMBERS, HANDLED_SIGNALS } from "./signal_policy.ts";
 
@@ -13,6 +14,13 @@ export const VERSION = "0.1.0";
 
 /** Default of `--wait-for-services` given without a value, in seconds. */
 export const DEFAULT_WAIT_FOR_SERVICES = 30;
+
+/** Exit code of a usage error (argparse's, which phusion's my_init used). */
+export const EXIT_USAGE = 2;
+/** Exit code of a failed start: a startup script, the service wait, not root. */
+export const EXIT_FAILURE = 1;
+/** Exit code when stopped before the main command or services ran (phusion's). */
+export const EXIT_ABORTED = 2;
 
 /** The usage text, pinned by `cli_test.ts`. */
 export const USAGE = `Usage: my_init [OPTIONS] [--] [MAIN_COMMAND [ARGS...]]
@@ -42,6 +50,13 @@ Environment:
   KILL_PROCESS_TIMEOUT        Seconds a process gets between TERM and KILL
   KILL_ALL_PROCESSES_TIMEOUT  Seconds all processes get at exit before KILL
   ENV_INIT_DIRECTORY          Startup scripts directory (/etc/my_init.d)
+
+Exit status: the main command's (128+N when signal N killed it, 127 when
+it is not found, 126 when it cannot be executed); without one, 0 after a
+stop, else runit's. ${EXIT_FAILURE} when a startup script fails, --wait-for-services
+times out, --skip-runit lacks a main command, or not run as root; ${EXIT_USAGE} on a
+usage error; ${EXIT_ABORTED} when stopped before the main command or the services ran.
+--status: 0 when every enabled service is up, else 1.
 `;
 
 /** Options after parsing. */
@@ -60,12 +75,16 @@ export interface Options {
 }
 
 /** What the command line asks for. */
-export type Cli =
-  | { action: "run"; options: Options }
-  | { action: "status"; options: Options }
-  | { action: "help" }
-  | { action: "version" }
-  | { action: "usage-error"; message: string; exitCode: number };
+export type Invocation =
+  | { readonly kind: "run"; readonly options: Options }
+  | { readonly kind: "status"; readonly options: Options }
+  | { readonly kind: "help" }
+  | { readonly kind: "version" }
+  | {
+    readonly kind: "usage-error";
+    readonly message: string;
+    readonly exitCode: number;
+  };
 
 const VALUE_FLAGS = new Set(["--rewrite"]);
 
@@ -90,9 +109,9 @@ export function splitCommand(
   return { flags: [...args], command: [] };
 }
 
-function usageError(message: string): Cli {
+function usageError(message: string): Invocation {
   // argparse, which phusion's my_init used, exits 2 on usage errors.
-  return { action: "usage-error", message, exitCode: 2 };
+  return { kind: "usage-error", message, exitCode: EXIT_USAGE };
 }
 
 const NO_FLAGS = {} as Record<string, undefined>;
@@ -102,7 +121,9 @@ const NO_FLAGS = {} as Record<string, undefined>;
  * are flags to parse: it costs PID 1 several ms of start-up, and the common
  * cases (`my_init`, `my_init -- CMD`) have none.
  */
-export async function parseCli(args: readonly string[]): Promise<Cli> {
+export async function parseArgs(
+  args: readonly string[],
+): Promise<Invocation> {
   const { flags, command } = splitCommand(args);
   // `--wait-for-services` takes an optional value, which parseArgs cannot
   // express: give the bare flag its default.
@@ -113,34 +134,36 @@ export async function parseCli(args: readonly string[]): Promise<Cli> {
   );
   let values;
   try {
-    const { parseArgs } = flags.length > 0
+    const { parseArgs: parseOptions } = flags.length > 0
       ? await import("node:util")
       : { parseArgs: undefined };
-    ({ values } = parseArgs === undefined ? { values: NO_FLAGS } : parseArgs({
-      args: normalized,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        "enable-insecure-key": { type: "boolean" },
-        "skip-startup-files": { type: "boolean" },
-        "skip-runit": { type: "boolean" },
-        "no-kill-all-on-exit": { type: "boolean" },
-        quiet: { type: "boolean" },
-        verbose: { type: "boolean", short: "v" },
-        rewrite: { type: "string", multiple: true },
-        "wait-for-services": { type: "string" },
-        status: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-        version: { type: "boolean" },
-      },
-    }));
+    ({ values } = parseOptions === undefined
+      ? { values: NO_FLAGS }
+      : parseOptions({
+        args: normalized,
+        strict: true,
+        allowPositionals: false,
+        options: {
+          "enable-insecure-key": { type: "boolean" },
+          "skip-startup-files": { type: "boolean" },
+          "skip-runit": { type: "boolean" },
+          "no-kill-all-on-exit": { type: "boolean" },
+          quiet: { type: "boolean" },
+          verbose: { type: "boolean", short: "v" },
+          rewrite: { type: "string", multiple: true },
+          "wait-for-services": { type: "string" },
+          status: { type: "boolean" },
+          help: { type: "boolean", short: "h" },
+          version: { type: "boolean" },
+        },
+      }));
   } catch (e) {
     return usageError(
-      e instanceof Error ? e.message.split("\n")[0] : String(e),
+      errorMessage(e).split("\n")[0],
     );
   }
-  if (values.help) return { action: "help" };
-  if (values.version) return { action: "version" };
+  if (values.help) return { kind: "help" };
+  if (values.version) return { kind: "version" };
 
   const rewrites = new Map<number, number>();
   for (const r of values.rewrite ?? []) {
@@ -188,10 +211,11 @@ export async function parseCli(args: readonly string[]): Promise<Cli> {
     waitForServices,
     command,
   };
-  if (values.status) return { action: "status", options };
+  if (values.status) return { kind: "status", options };
   if (options.skipRunit && command.length === 0) {
+    // phusion's words and exit status for this one.
     return {
-      action: "usage-error",
+      kind: "usage-error",
       message: "When --skip-runit is given, you must also pass a main command.",
       exitCode: 1,
     };
@@ -201,5 +225,5 @@ export async function parseCli(args: readonly string[]): Promise<Cli> {
       "--wait-for-services cannot be combined with --skip-runit",
     );
   }
-  return { action: "run", options };
+  return { kind: "run", options };
 }

@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import {
   DEFAULT_WAIT_FOR_SERVICES,
-  parseCli,
+  EXIT_ABORTED,
+  EXIT_FAILURE,
+  EXIT_USAGE,
+  parseArgs,
   splitCommand,
   USAGE,
 } from "./cli.ts";
@@ -22,8 +25,8 @@ Deno.test("splitCommand() starts the command at -- or the first non-option", () 
   assert.deepEqual(splitCommand([]), { flags: [], command: [] });
 });
 
-Deno.test("await parseCli() maps phusion's flags", async () => {
-  const cli = await parseCli([
+Deno.test("await parseArgs() maps phusion's flags", async () => {
+  const cli = await parseArgs([
     "--enable-insecure-key",
     "--skip-startup-files",
     "--no-kill-all-on-exit",
@@ -32,8 +35,8 @@ Deno.test("await parseCli() maps phusion's flags", async () => {
     "bash",
     "-l",
   ]);
-  assert.equal(cli.action, "run");
-  if (cli.action !== "run") return;
+  assert.equal(cli.kind, "run");
+  if (cli.kind !== "run") return;
   assert.equal(cli.options.enableInsecureKey, true);
   assert.equal(cli.options.skipStartupFiles, true);
   assert.equal(cli.options.skipRunit, false);
@@ -42,47 +45,47 @@ Deno.test("await parseCli() maps phusion's flags", async () => {
   assert.deepEqual(cli.options.command, ["bash", "-l"]);
 });
 
-Deno.test("await parseCli() defaults to daemon mode at info level", async () => {
-  const cli = await parseCli([]);
-  assert.equal(cli.action, "run");
-  if (cli.action !== "run") return;
+Deno.test("await parseArgs() defaults to daemon mode at info level", async () => {
+  const cli = await parseArgs([]);
+  assert.equal(cli.kind, "run");
+  if (cli.kind !== "run") return;
   assert.equal(cli.options.logLevel, 2);
   assert.equal(cli.options.killAllOnExit, true);
   assert.deepEqual(cli.options.command, []);
   assert.equal(cli.options.waitForServices, undefined);
 });
 
-Deno.test("await parseCli() rejects --skip-runit without a command", async () => {
-  assert.deepEqual(await parseCli(["--skip-runit"]), {
-    action: "usage-error",
+Deno.test("await parseArgs() rejects --skip-runit without a command", async () => {
+  assert.deepEqual(await parseArgs(["--skip-runit"]), {
+    kind: "usage-error",
     message: "When --skip-runit is given, you must also pass a main command.",
     exitCode: 1,
   });
 });
 
-Deno.test("await parseCli() rejects unknown flags with exit code 2", async () => {
-  assert.deepEqual(await parseCli(["--bogus"]), {
-    action: "usage-error",
+Deno.test("await parseArgs() rejects unknown flags with exit code 2", async () => {
+  assert.deepEqual(await parseArgs(["--bogus"]), {
+    kind: "usage-error",
     message: "Unknown option '--bogus'",
     exitCode: 2,
   });
 });
 
-Deno.test("await parseCli() reads -v, --help, --version and --status", async () => {
-  const v = await parseCli(["-v", "true"]);
-  assert.equal(v.action === "run" && v.options.logLevel, 3);
-  assert.deepEqual(await parseCli(["--help"]), { action: "help" });
-  assert.deepEqual(await parseCli(["-h"]), { action: "help" });
-  assert.deepEqual(await parseCli(["--version"]), { action: "version" });
-  assert.equal((await parseCli(["--status"])).action, "status");
+Deno.test("await parseArgs() reads -v, --help, --version and --status", async () => {
+  const v = await parseArgs(["-v", "true"]);
+  assert.equal(v.kind === "run" && v.options.logLevel, 3);
+  assert.deepEqual(await parseArgs(["--help"]), { kind: "help" });
+  assert.deepEqual(await parseArgs(["-h"]), { kind: "help" });
+  assert.deepEqual(await parseArgs(["--version"]), { kind: "version" });
+  assert.equal((await parseArgs(["--status"])).kind, "status");
 });
 
-Deno.test("await parseCli() rejects --rewrite of a signal my_init never receives", async () => {
+Deno.test("await parseArgs() rejects --rewrite of a signal my_init never receives", async () => {
   for (const r of ["KILL:TERM", "40:TERM", "SEGV:TERM", "CHLD:TERM"]) {
-    const cli = await parseCli(["--rewrite", r, "x"]);
-    assert.equal(cli.action, "usage-error", r);
+    const cli = await parseArgs(["--rewrite", r, "x"]);
+    assert.equal(cli.kind, "usage-error", r);
     assert.match(
-      cli.action === "usage-error" ? cli.message : "",
+      cli.kind === "usage-error" ? cli.message : "",
       new RegExp(
         `^Invalid --rewrite "${r}": my_init never receives .*; FROM must be one of TERM, INT, HUP, QUIT, USR1, USR2, WINCH, CONT, ALRM, PWR, TSTP, TTIN, TTOU$`,
       ),
@@ -90,39 +93,39 @@ Deno.test("await parseCli() rejects --rewrite of a signal my_init never receives
   }
 });
 
-Deno.test("await parseCli() parses --rewrite pairs and rejects bad ones", async () => {
-  const cli = await parseCli([
+Deno.test("await parseArgs() parses --rewrite pairs and rejects bad ones", async () => {
+  const cli = await parseArgs([
     "--rewrite",
     "TERM:QUIT",
     "--rewrite=USR1:0",
     "x",
   ]);
-  assert.equal(cli.action, "run");
-  if (cli.action !== "run") return;
+  assert.equal(cli.kind, "run");
+  if (cli.kind !== "run") return;
   assert.deepEqual([...cli.options.rewrites], [[15, 3], [10, 0]]);
-  const bad = await parseCli(["--rewrite", "TERM", "x"]);
+  const bad = await parseArgs(["--rewrite", "TERM", "x"]);
   assert.deepEqual(bad, {
-    action: "usage-error",
+    kind: "usage-error",
     message:
       'Invalid --rewrite "TERM": expected FROM:TO signal names, e.g. TERM:QUIT',
     exitCode: 2,
   });
 });
 
-Deno.test("await parseCli() gives --wait-for-services an optional value", async () => {
-  const bare = await parseCli(["--wait-for-services", "x"]);
+Deno.test("await parseArgs() gives --wait-for-services an optional value", async () => {
+  const bare = await parseArgs(["--wait-for-services", "x"]);
   assert.equal(
-    bare.action === "run" && bare.options.waitForServices,
+    bare.kind === "run" && bare.options.waitForServices,
     DEFAULT_WAIT_FOR_SERVICES,
   );
-  const given = await parseCli(["--wait-for-services=2.5", "x"]);
-  assert.equal(given.action === "run" && given.options.waitForServices, 2.5);
+  const given = await parseArgs(["--wait-for-services=2.5", "x"]);
+  assert.equal(given.kind === "run" && given.options.waitForServices, 2.5);
   assert.equal(
-    (await parseCli(["--wait-for-services=soon", "x"])).action,
+    (await parseArgs(["--wait-for-services=soon", "x"])).kind,
     "usage-error",
   );
   assert.equal(
-    (await parseCli(["--wait-for-services", "--skip-runit", "x"])).action,
+    (await parseArgs(["--wait-for-services", "--skip-runit", "x"])).kind,
     "usage-error",
   );
 });
@@ -151,4 +154,20 @@ Deno.test("USAGE names every flag", () => {
       "Usage: my_init [OPTIONS] [--] [MAIN_COMMAND [ARGS...]]\n",
     ),
   );
+});
+
+Deno.test("USAGE documents every exit code my_init uses", () => {
+  const start = USAGE.indexOf("Exit status:");
+  assert.ok(start > 0);
+  assert.equal(
+    USAGE.slice(start),
+    `Exit status: the main command's (128+N when signal N killed it, 127 when
+it is not found, 126 when it cannot be executed); without one, 0 after a
+stop, else runit's. ${EXIT_FAILURE} when a startup script fails, --wait-for-services
+times out, --skip-runit lacks a main command, or not run as root; ${EXIT_USAGE} on a
+usage error; ${EXIT_ABORTED} when stopped before the main command or the services ran.
+--status: 0 when every enabled service is up, else 1.
+`,
+  );
+  assert.deepEqual([EXIT_FAILURE, EXIT_USAGE, EXIT_ABORTED], [1, 2, 2]);
 });

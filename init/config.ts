@@ -27,8 +27,17 @@ export interface Config {
 }
 
 /**
+ * A number of seconds as phusion's `float()` reads it, less its oddities:
+ * digits with an optional fraction and exponent (`3`, `0.5`, `1e3`, `+2`),
+ * not `nan`, `inf` or a minus; and, unlike JavaScript's Number(), not `0x10`.
+ */
+const SECONDS = /^\s*\+?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
+
+/**
  * Reads the settings from `env`; bad values produce a warning in `warnings`
- * and the default, never an error (PID 1 must come up).
+ * and the default, never an error (PID 1 must come up). Huge values are
+ * kept: a deadline beyond one timer's 2^31-1 ms is chained (time.ts), and
+ * one beyond a double (`1e400`) is refused.
  */
 export function readConfig(
   env: Readonly<Record<string, string | undefined>>,
@@ -38,7 +47,7 @@ export function readConfig(
     const raw = env[name];
     if (raw === undefined) return fallback * 1000;
     const n = Number(raw);
-    if (raw.trim() === "" || !Number.isFinite(n) || n < 0) {
+    if (!SECONDS.test(raw) || !Number.isFinite(n)) {
       warnings.push(
         `Invalid ${name} "${raw}": expected a number of seconds; using ${fallback}`,
       );

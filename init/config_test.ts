@@ -34,3 +34,32 @@ Deno.test("readConfig() warns and falls back on bad values", () => {
     'Invalid KILL_ALL_PROCESSES_TIMEOUT "-1": expected a number of seconds; using 2',
   ]);
 });
+
+Deno.test("readConfig() keeps every duration a number of seconds can say, huge ones included", () => {
+  const ms = (value: string) => {
+    const { config, warnings } = readConfig({ KILL_PROCESS_TIMEOUT: value });
+    assert.deepEqual(warnings, [], value);
+    return config.killProcessTimeout;
+  };
+  assert.equal(ms("0"), 0);
+  assert.equal(ms("0.001"), 1);
+  // Either side of the 2^31-1 ms one timer can hold (time.ts chains them).
+  assert.equal(ms("2147483"), 2_147_483_000);
+  assert.equal(ms("2147484"), 2_147_484_000);
+  assert.equal(ms("1e12"), 1e15);
+  assert.equal(ms(" 5 "), 5000);
+  assert.equal(ms(".5"), 500);
+  assert.equal(ms("+2"), 2000);
+});
+
+Deno.test("readConfig() warns on each bad duration and uses the default", () => {
+  for (const value of ["-1", "NaN", "", " ", "3s", "inf", "1e400", "0x10"]) {
+    const { config, warnings } = readConfig({
+      KILL_ALL_PROCESSES_TIMEOUT: value,
+    });
+    assert.equal(config.killAllProcessesTimeout, 2000, value);
+    assert.deepEqual(warnings, [
+      `Invalid KILL_ALL_PROCESSES_TIMEOUT "${value}": expected a number of seconds; using 2`,
+    ]);
+  }
+});

@@ -8,7 +8,7 @@
  */
 
 import { shellQuote } from "../lib/shell_quote.ts";
-import { decodeBytes, isText } from "../lib/env_bytes.ts";
+import { decodeBytes, encodeBytes, isText } from "../lib/env_bytes.ts";
 
 /**
  * Variables never written to the directory or the dumps. They describe the
@@ -265,6 +265,64 @@ export function decodeEnvFile(name: string, bytes: Uint8Array): EnvFileVerdict {
   return { ok: true, value: decodeBytes(body) };
 }
 
+/**
+ * The bytes of the arguments area the kernel leaves a new program for its
+ * arguments and environment, from sysconf(_SC_ARG_MAX). The kernel allows
+ * a quarter of the stack limit (glibc's sysconf answers just that), but
+ * never more than 3/4 of _STK_LIM (6 MiB, however large the stack limit)
+ * nor less than 32 pages (128 KiB): fs/exec.c, bprm_stack_limits().
+ */
+export function argumentsArea(argMax: number): number {
+  const floor = 32 * 4096;
+  const cap = 6 * 1024 * 1024;
+  return Number.isFinite(argMax) && argMax > 0
+    ? Math.max(floor, Math.min(argMax, cap))
+    : floor;
+}
+
+/**
+ * Of the arguments area, the part kept for the arguments of the programs
+ * my_init and the services start (argv strings and pointers, the file
+ * name, the interpreter a `#!` line adds): 128 KiB, the length one
+ * argument may have ({@link MAX_ARG_STRLEN}). The environment gets the rest.
+ */
+export const ARGUMENTS_RESERVE = 128 * 1024;
+
+/** The bytes the environment may take in the arguments area of `argMax`. */
+export function envSpace(argMax: number): number {
+  return Math.max(0, argumentsArea(argMax) - ARGUMENTS_RESERVE);
+}
+
+/** sizeof(char *) on LP64: each variable costs the kernel a pointer in envp too. */
+const POINTER_BYTES = 8;
+
+/**
+ * The bytes one variable takes in a new program's arguments area:
+ * `NAME=value`, its NUL, and its envp pointer.
+ */
+export function envEntryBytes(name: string, value: string): number {
+  return encodeBytes(name).length + 1 + encodeBytes(value).length + 1 +
+    POINTER_BYTES;
+}
+
+/** The bytes a whole environment takes, envp's ending NULL included. */
+export function envBytes(env: ReadonlyMap<string, string>): number {
+  let total = POINTER_BYTES;
+  for (const [name, value] of env) total += envEntryBytes(name, value);
+  return total;
+}
+
+/**
+ * Why an imported variable of `bytes` bytes is left out when the
+ * environment has `spaceBytes` in all (see {@link envSpace}).
+ */
+export function envSpaceProblem(bytes: number, spaceBytes: number): string {
+  return `the environment has no room for its ${bytes} bytes: it would go ` +
+    `over the ${spaceBytes} bytes left of the kernel's limit ` +
+    `(sysconf(_SC_ARG_MAX), less ${ARGUMENTS_RESERVE} for arguments), and ` +
+    "every program started would fail with E2BIG";
+}
+
 /** How {@link mergeEnv} combines the environment with the directory. */
 export interface MergeEnvOptions {
   /** Start from an empty environment (but for `keep`), so a deleted file unsets its variable. */
@@ -277,27 +335,57 @@ export interface MergeEnvOptions {
    * does, and services then run without HOME (phusion issue #490).
    */
   keep?: ReadonlySet<string>;
+  /**
+   * The bytes the whole environment may take ({@link envBytes}); no limit
+   * if not given. Each variable is limited on its own by MAX_ARG_STRLEN, but
+   * only the total makes every spawn fail with E2BIG.
+   */
+  spaceBytes?: number;
+}
+
+/** An imported variable left out for want of room. */
+export interface EnvSpaceOmission {
+  name: string;
+  /** What it would have taken, {@link envEntryBytes}. */
+  bytes: number;
 }
 
 /**
  * Decides the environment after an import, phusion's import_envvars():
  * `current` (cleared first if `clear`), then each variable of `fromDir` that
- * `override` allows or that is not set yet.
+ * `override` allows or that is not set yet, in the order of `fromDir` (the
+ * import's, by name), as long as the total stays within `spaceBytes`. What
+ * `current` holds is counted first: it came with the container. A variable
+ * that does not fit is left out (a value it would replace stays), and the
+ * next ones are still tried.
  */
 export function mergeEnv(
   current: Readonly<Record<string, string>>,
   fromDir: ReadonlyMap<string, string>,
   options: MergeEnvOptions,
-): Map<string, string> {
+): { env: Map<string, string>; omitted: EnvSpaceOmission[] } {
   const keep = options.keep ?? NEVER_EXPORTED;
-  const result = new Map<string, string>();
+  const space = options.spaceBytes ?? Infinity;
+  const env = new Map<string, string>();
   for (const [name, value] of Object.entries(current)) {
-    if (!options.clear || keep.has(name)) result.set(name, value);
+    if (!options.clear || keep.has(name)) env.set(name, value);
   }
+  const omitted: EnvSpaceOmission[] = [];
+  let total = envBytes(env);
   for (const [name, value] of fromDir) {
-    if (options.override || !result.has(name)) result.set(name, value);
+    if (!options.override && env.has(name)) continue;
+    const bytes = envEntryBytes(name, value);
+    const old = env.get(name);
+    const next = total + bytes -
+      (old === undefined ? 0 : envEntryBytes(name, old));
+    if (next > space && next > total) {
+      omitted.push({ name, bytes });
+      continue;
+    }
+    env.set(name, value);
+    total = next;
   }
-  return result;
+  return { env, omitted };
 }
 
 /**

@@ -13,6 +13,8 @@
  */
 
 import { encodeBytes } from "../lib/env_bytes.ts";
+import { C, libc } from "../lib/libc.ts";
+import { errorMessage } from "../lib/error_message.ts";
 import {
   compareByBytes,
   decodeEnvFile,
@@ -20,6 +22,8 @@ import {
   envFileNameProblem,
   envFileSizeProblem,
   type EnvFileVerdict,
+  envSpace,
+  envSpaceProblem,
   exportedEntries,
   jsonDumpOmissions,
   mergeEnv,
@@ -72,6 +76,12 @@ export interface ImportEnvDirOptions {
   keep?: ReadonlySet<string>;
   /** Reports a problem; a file with a problem is skipped. */
   warn: (msg: string) => void;
+  /**
+   * The bytes the whole environment may take; if not given,
+   * {@link envSpace} of this process's sysconf(_SC_ARG_MAX) (children
+   * inherit its stack limit, which sets theirs).
+   */
+  spaceBytes?: number;
 }
 
 /**
@@ -79,7 +89,11 @@ export interface ImportEnvDirOptions {
  * returns the environment that results. A missing
  * directory imports nothing. Files are read in byte order; non-regular files
  * and files {@link decodeEnvFile} refuses are skipped with a warning. All files
- * are read before the environment changes.
+ * are read before the environment changes. Each variable must fit in the
+ * kernel's limit on its own (MAX_ARG_STRLEN), and together they must fit in
+ * its limit for the arguments and environment of a new program: the
+ * variables that would take the total over it are skipped in import order,
+ * each with a warning, instead of every later spawn failing with E2BIG.
  *
  * main calls it with clear=false, override=false at start (the environment
  * given to the container wins) and with clear=true, override=true after each
@@ -100,7 +114,27 @@ export function importEnvDir(
   for (const name of current.keys()) {
     if (envFileNameProblem(name, extra) !== undefined) keep.add(name);
   }
-  return mergeEnv(Object.fromEntries(current), fromDir, { ...options, keep });
+  const spaceBytes = options.spaceBytes ?? envSpace(argMax());
+  const { env, omitted } = mergeEnv(Object.fromEntries(current), fromDir, {
+    ...options,
+    keep,
+    spaceBytes,
+  });
+  for (const { name, bytes } of omitted) {
+    options.warn(
+      `Ignoring ${dir}/${name}: ${envSpaceProblem(bytes, spaceBytes)}`,
+    );
+  }
+  return env;
+}
+
+/** sysconf(_SC_ARG_MAX); -1 when libc does not say. */
+function argMax(): number {
+  try {
+    return Number(libc().sysconf(C._SC_ARG_MAX));
+  } catch {
+    return -1;
+  }
 }
 
 /** Reads every variable of `dir`; undefined if there is no directory to read. */
@@ -119,7 +153,7 @@ function readEnvDir(
     ) {
       return undefined;
     }
-    warn(`Unable to read ${dir}: ${messageOf(e)}`);
+    warn(`Unable to read ${dir}: ${errorMessage(e)}`);
     return undefined;
   }
   names.sort(compareByBytes);
@@ -146,7 +180,7 @@ function readEnvFile(name: string, path: string): EnvFileVerdict {
     if (tooBig !== undefined) return { ok: false, reason: tooBig };
     bytes = Deno.readFileSync(path);
   } catch (e) {
-    return { ok: false, reason: `unable to read it: ${messageOf(e)}` };
+    return { ok: false, reason: `unable to read it: ${errorMessage(e)}` };
   }
   return decodeEnvFile(name, bytes);
 }
@@ -201,7 +235,7 @@ export function exportEnv(
   const chownFailed = (path: string, e: unknown) => {
     if (chownWarned) return;
     chownWarned = true;
-    warn(`Unable to give ${path} to group ${gid}: ${messageOf(e)}`);
+    warn(`Unable to give ${path} to group ${gid}: ${errorMessage(e)}`);
   };
   const dumps: [string, string][] = [
     [paths.shellDump, renderShellDump(env)],
@@ -216,7 +250,7 @@ export function exportEnv(
         chownFailed,
       });
     } catch (e) {
-      warn(`Unable to write ${path}: ${messageOf(e)}`);
+      warn(`Unable to write ${path}: ${errorMessage(e)}`);
     }
   }
 }
@@ -241,7 +275,7 @@ function writeEnvDir(
         mode: 0o600,
       });
     } catch (e) {
-      warn(`Unable to write ${path}: ${messageOf(e)}`);
+      warn(`Unable to write ${path}: ${errorMessage(e)}`);
     }
   }
 }
@@ -257,7 +291,7 @@ function usableDir(dir: string, warn: (msg: string) => void): boolean {
     warn(`Unable to write ${dir}: it is not a directory`);
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) {
-      warn(`Unable to write ${dir}: ${messageOf(e)}`);
+      warn(`Unable to write ${dir}: ${errorMessage(e)}`);
     }
   }
   return false;
@@ -305,8 +339,4 @@ function writeAtomically(
     }
     throw e;
   }
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

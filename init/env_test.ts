@@ -1,10 +1,16 @@
 import assert from "node:assert/strict";
 import {
+  ARGUMENTS_RESERVE,
+  argumentsArea,
   compareByBytes,
   decodeEnvFile,
   encodeEnvFile,
+  envBytes,
+  envEntryBytes,
   envFileNameProblem,
   envFileSizeProblem,
+  envSpace,
+  envSpaceProblem,
   jsonDumpOmissions,
   MAX_ARG_STRLEN,
   mergeEnv,
@@ -302,7 +308,7 @@ Deno.test("mergeEnv() without clear or override keeps the given environment", ()
     new Map([["B", "dir"], ["C", "dir"]]),
     { clear: false, override: false },
   );
-  assert.deepEqual(Object.fromEntries(merged), {
+  assert.deepEqual(Object.fromEntries(merged.env), {
     A: "env",
     B: "env",
     C: "dir",
@@ -315,7 +321,7 @@ Deno.test("mergeEnv() with override lets the directory win", () => {
     new Map([["B", "dir"]]),
     { clear: false, override: true },
   );
-  assert.deepEqual(Object.fromEntries(merged), { A: "env", B: "dir" });
+  assert.deepEqual(Object.fromEntries(merged.env), { A: "env", B: "dir" });
 });
 
 Deno.test("mergeEnv() with clear drops variables without a file but keeps NEVER_EXPORTED", () => {
@@ -324,7 +330,7 @@ Deno.test("mergeEnv() with clear drops variables without a file but keeps NEVER_
     new Map([["B", "dir"], ["HOME", "/home/x"]]),
     { clear: true, override: true },
   );
-  assert.deepEqual(Object.fromEntries(merged), {
+  assert.deepEqual(Object.fromEntries(merged.env), {
     B: "dir",
     HOME: "/home/x",
     USER: "root",
@@ -337,7 +343,112 @@ Deno.test("mergeEnv() with clear and an empty keep clears everything, as phusion
     new Map([["B", "dir"]]),
     { clear: true, override: false, keep: new Set() },
   );
-  assert.deepEqual(Object.fromEntries(merged), { B: "dir" });
+  assert.deepEqual(Object.fromEntries(merged.env), { B: "dir" });
+});
+
+Deno.test("envEntryBytes() counts NAME=value, its NUL and its envp pointer, in bytes", () => {
+  assert.equal(envEntryBytes("A", "b"), 4 + 8);
+  assert.equal(envEntryBytes("A", ""), 3 + 8);
+  // Bytes, not UTF-16 units: é is two bytes, a stray byte (0xff) one.
+  assert.equal(envEntryBytes("É", "é"), 6 + 8);
+  assert.equal(envEntryBytes("X", decodeBytes(new Uint8Array([0xff]))), 4 + 8);
+  // envp's ending NULL.
+  assert.equal(envBytes(new Map()), 8);
+  assert.equal(envBytes(new Map([["A", "b"], ["C", "d"]])), 8 + 2 * 12);
+});
+
+Deno.test("argumentsArea() and envSpace() follow the kernel's bounds on sysconf(_SC_ARG_MAX)", () => {
+  // A stack limit of 8 MiB: a quarter.
+  assert.equal(argumentsArea(2 * 1024 * 1024), 2 * 1024 * 1024);
+  assert.equal(envSpace(2 * 1024 * 1024), 2 * 1024 * 1024 - 128 * 1024);
+  assert.equal(ARGUMENTS_RESERVE, 131072);
+  // An unlimited stack: 3/4 of _STK_LIM at most.
+  assert.equal(argumentsArea(2 ** 62), 6 * 1024 * 1024);
+  // A tiny stack, or no answer: the 32 pages the kernel always allows.
+  assert.equal(argumentsArea(4096), 131072);
+  assert.equal(argumentsArea(-1), 131072);
+  assert.equal(argumentsArea(NaN), 131072);
+  assert.equal(envSpace(-1), 0);
+});
+
+Deno.test("mergeEnv() imports, in order, only what fits in spaceBytes", () => {
+  const big = "x".repeat(100);
+  const each = envEntryBytes("B1", big); // 112
+  const current = { A: "env" };
+  const base = envBytes(new Map([["A", "env"]])); // 8 + 14
+  const fromDir = new Map([
+    ["B1", big],
+    ["B2", big],
+    ["B3", big],
+    ["c", "small"],
+  ]);
+  const merged = mergeEnv(current, fromDir, {
+    clear: false,
+    override: false,
+    spaceBytes: base + 2 * each + envEntryBytes("c", "small"),
+  });
+  assert.deepEqual([...merged.env.keys()], ["A", "B1", "B2", "c"]);
+  assert.deepEqual(merged.omitted, [{ name: "B3", bytes: each }]);
+  // Exactly full fits; one byte less does not.
+  const exact = mergeEnv(current, new Map([["B1", big]]), {
+    clear: false,
+    override: false,
+    spaceBytes: base + each,
+  });
+  assert.deepEqual(exact.omitted, []);
+  const short = mergeEnv(current, new Map([["B1", big]]), {
+    clear: false,
+    override: false,
+    spaceBytes: base + each - 1,
+  });
+  assert.deepEqual([...short.env.keys()], ["A"]);
+  assert.deepEqual(short.omitted, [{ name: "B1", bytes: each }]);
+});
+
+Deno.test("mergeEnv() counts the given environment first and a replaced value once", () => {
+  const space = envBytes(new Map([["A", "1234"]]));
+  // The container's own A is over the space already: nothing larger joins it.
+  const full = mergeEnv({ A: "123456" }, new Map([["B", "1"]]), {
+    clear: false,
+    override: false,
+    spaceBytes: space,
+  });
+  assert.deepEqual(Object.fromEntries(full.env), { A: "123456" });
+  assert.deepEqual(full.omitted, [{
+    name: "B",
+    bytes: envEntryBytes("B", "1"),
+  }]);
+  // Replacing A by a shorter value frees room: it is taken.
+  const shorter = mergeEnv({ A: "123456" }, new Map([["A", "12"]]), {
+    clear: false,
+    override: true,
+    spaceBytes: space,
+  });
+  assert.deepEqual(Object.fromEntries(shorter.env), { A: "12" });
+  // A longer one that does not fit leaves the old value in place.
+  const longer = mergeEnv({ A: "1234" }, new Map([["A", "123456"]]), {
+    clear: false,
+    override: true,
+    spaceBytes: space,
+  });
+  assert.deepEqual(Object.fromEntries(longer.env), { A: "1234" });
+  assert.equal(longer.omitted[0].name, "A");
+  // Without spaceBytes there is no limit.
+  const free = mergeEnv({}, new Map([["A", "x".repeat(10_000)]]), {
+    clear: false,
+    override: false,
+  });
+  assert.deepEqual(free.omitted, []);
+});
+
+Deno.test("envSpaceProblem() names the sizes and the E2BIG it prevents", () => {
+  assert.equal(
+    envSpaceProblem(120016, 1966080),
+    "the environment has no room for its 120016 bytes: it would go over " +
+      "the 1966080 bytes left of the kernel's limit (sysconf(_SC_ARG_MAX), " +
+      "less 131072 for arguments), and every program started would fail " +
+      "with E2BIG",
+  );
 });
 
 Deno.test("envFileNameProblem() refuses names that are not file names", () => {

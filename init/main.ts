@@ -31,12 +31,19 @@ import {
   SIGCHLD,
 } from "../lib/signalfd.ts";
 import { signalName } from "../lib/signals.ts";
+import { usageErrorText } from "../lib/usage.ts";
 import { writeAll } from "../lib/write_all.ts";
-import { parseCli, USAGE, VERSION } from "./cli.ts";
+import {
+  EXIT_ABORTED,
+  EXIT_FAILURE,
+  parseArgs,
+  USAGE,
+  VERSION,
+} from "./cli.ts";
 import { readConfig } from "./config.ts";
 import { becomeSubreaper, signalChild } from "./children.ts";
 import { runMainCommand } from "./main_command.ts";
-import { readServices } from "./runit.ts";
+import { readinessOnce } from "./runit.ts";
 import { statusReport } from "./runit_state.ts";
 import { RunState } from "./run_state.ts";
 import { startRunit, waitForServicesUp } from "./services.ts";
@@ -93,15 +100,15 @@ async function run(state: RunState): Promise<number | "stopping"> {
   const { options } = state;
   syncEnvironment(state, false);
   const startup = await runStartup(state);
-  if (startup === "failed") return 1;
+  if (startup === "failed") return EXIT_FAILURE;
   if (startup === "stopped" || state.shuttingDown) return aborted();
-  if (!options.skipRunit && !startRunit(state)) return 1;
+  if (!options.skipRunit && !startRunit(state)) return EXIT_FAILURE;
 
   if (options.command.length > 0) {
     if (options.waitForServices !== undefined) {
       const up = await waitForServicesUp(state, options.waitForServices);
       if (up === "shutdown") return aborted();
-      if (up === "timeout") return 1;
+      if (up === "timeout") return EXIT_FAILURE;
     }
     if (state.shuttingDown) return aborted();
     return await runMainCommand(state);
@@ -120,11 +127,16 @@ async function run(state: RunState): Promise<number | "stopping"> {
 /** Stopped before the main command or the services ran: phusion's words and status. */
 function aborted(): number {
   log.warn("Init system aborted.");
-  return 2;
+  return EXIT_ABORTED;
 }
 
-function printStatus(): number {
-  const report = statusReport(readServices());
+/**
+ * `--status`: a line per service, 0 when every enabled one is ready (up
+ * for a second, its `check` passing), else 1. Its `check` scripts get the
+ * caller's environment.
+ */
+async function printStatus(env: ReadonlyMap<string, string>): Promise<number> {
+  const report = statusReport(await readinessOnce(env));
   const text = report.lines.length
     ? report.lines.join("\n") + "\n"
     : "ok: no services\n";
@@ -134,8 +146,8 @@ function printStatus(): number {
 
 async function main(): Promise<number> {
   const caller = readCallerEnv();
-  const cli = await parseCli(Deno.args);
-  switch (cli.action) {
+  const invocation = await parseArgs(Deno.args);
+  switch (invocation.kind) {
     case "help":
       writeAll(Deno.stdout, USAGE);
       return 0;
@@ -143,12 +155,15 @@ async function main(): Promise<number> {
       writeAll(Deno.stdout, `my_init ${VERSION}\n`);
       return 0;
     case "usage-error":
-      writeAll(Deno.stderr, `my_init: ${cli.message}\nTry 'my_init --help'.\n`);
-      return cli.exitCode;
+      writeAll(
+        Deno.stderr,
+        usageErrorText("my_init", USAGE, invocation.message),
+      );
+      return invocation.exitCode;
     case "status":
-      return printStatus();
+      return await printStatus(caller.env);
   }
-  const { options } = cli;
+  const { options } = invocation;
   log.setLogLevel(options.logLevel);
   if (caller.problem) log.warn(`Warning: ${caller.problem}`);
 
@@ -173,7 +188,7 @@ async function main(): Promise<number> {
         "the services. Start the container without --user and run each " +
         "service as its user with /sbin/setuser.",
     );
-    return 1;
+    return EXIT_FAILURE;
   }
   const { config, warnings } = readConfig(Object.fromEntries(caller.env));
   const state = new RunState(options, config, caller.env);
@@ -195,7 +210,7 @@ async function main(): Promise<number> {
     log.error(
       `Unexpected error: ${e instanceof Error ? e.stack ?? e.message : e}`,
     );
-    code = 1;
+    code = EXIT_FAILURE;
   }
   const stopped = await shutdown(state);
   return code === "stopping" ? stopped ?? 1 : code;

@@ -1,7 +1,8 @@
 /**
- * Talking to runit: reading service states, writing control commands, and
- * waiting for states without polling (inotify on the supervise directories,
- * which runsv updates by renaming stat.new over stat on every change).
+ * Talking to runit: reading service states, running their `check` scripts,
+ * writing control commands, and waiting for states without polling
+ * (inotify on the supervise directories, which runsv updates by renaming
+ * stat.new over stat on every change).
  *
  * We write to `supervise/control` ourselves instead of running
  * `sv -w N force-stop`: sv re-checks on a timer, which is what made
@@ -12,7 +13,21 @@
 
 import { C, errno, LAYOUT, libc, strerror } from "../lib/libc.ts";
 import { cstr } from "../lib/cstr.ts";
-import { parseStat, type ServiceView } from "./runit_state.ts";
+import { errorMessage } from "../lib/error_message.ts";
+import { SIGNALS } from "../lib/signals.ts";
+import { signalChild, start } from "./children.ts";
+import { Reaper } from "./reaper.ts";
+import {
+  type CheckOutcome,
+  needsCheck,
+  parseStat,
+  parseStatus,
+  type Readiness,
+  readiness,
+  type ServiceView,
+} from "./runit_state.ts";
+import { isExecutableFile } from "./scripts.ts";
+import { within } from "./time.ts";
 import * as log from "./log.ts";
 
 /** runit's service directory, as phusion's my_init hardcodes it. */
@@ -68,11 +83,17 @@ export function readService(dir: string, name: string): ServiceView {
   try {
     stat = Deno.readTextFileSync(`${svc}/supervise/stat`);
   } catch { /* not started yet */ }
+  let status: Uint8Array | undefined;
+  try {
+    status = Deno.readFileSync(`${svc}/supervise/status`);
+  } catch { /* not started yet */ }
   return {
     name,
     disabled,
     supervised: isSupervised(svc),
     state: parseStat(stat),
+    status: status === undefined ? undefined : parseStatus(status),
+    hasCheck: isExecutableFile(`${svc}/check`),
   };
 }
 
@@ -162,33 +183,162 @@ class TreeWatcher {
   }
 }
 
+/** What a wait's test says about the services it was given. */
+export interface WaitVerdict {
+  /** The test holds: the wait is over. */
+  done: boolean;
+  /**
+   * Look again after this many ms even without a change runsv reports
+   * (a service that will have been up long enough then, a `check` to
+   * re-run). At most SAFETY_RECHECK_MS is waited in any case.
+   */
+  recheckInMs?: number;
+}
+
+/** How {@link waitForServices} waits. */
+export interface WaitOptions {
+  /** The deadline, in ms from now. */
+  ms: number;
+  /** Sees every re-read that did not end the wait (to re-issue commands). */
+  onChange?: (views: ServiceView[]) => void;
+  /** Ends the wait early, false, when it returns true (a shutdown). */
+  cancelled?: () => boolean;
+}
+
 /**
- * Waits until `done(views)` holds for the services of `dir`, or `ms` pass.
- * `onChange` sees every re-read (to re-issue commands). Returns whether
- * `done` held. Wakes on inotify events, and at least every
- * SAFETY_RECHECK_MS in case an event was missed (a supervise directory
- * behind a link that appeared later, a full inotify queue).
+ * Waits until `test(views)` holds for the services of `dir`, or the
+ * deadline passes. Returns whether it held. Wakes on inotify events, when
+ * the test asks to look again, and at least every SAFETY_RECHECK_MS in case
+ * an event was missed (a supervise directory behind a link that appeared
+ * later, a full inotify queue).
  */
 export async function waitForServices(
   dir: string,
-  done: (views: ServiceView[]) => boolean,
-  ms: number,
-  onChange: (views: ServiceView[]) => void = () => {},
+  test: (
+    views: ServiceView[],
+  ) => boolean | WaitVerdict | Promise<boolean | WaitVerdict>,
+  options: WaitOptions,
 ): Promise<boolean> {
-  const deadline = Date.now() + ms;
+  const deadline = Date.now() + options.ms;
   const watcher = new TreeWatcher();
   try {
     for (;;) {
+      if (options.cancelled?.()) return false;
       // Watch first, then read, so no change falls in between.
       watcher.update(dir);
       const views = readServices(dir);
-      if (done(views)) return true;
+      const raw = await test(views);
+      const verdict = typeof raw === "boolean" ? { done: raw } : raw;
+      if (verdict.done) return true;
       const left = deadline - Date.now();
-      if (left <= 0) return false;
-      onChange(views);
-      await watcher.wait(Math.min(left, SAFETY_RECHECK_MS));
+      if (left <= 0 || options.cancelled?.()) return false;
+      options.onChange?.(views);
+      await watcher.wait(
+        Math.min(left, SAFETY_RECHECK_MS, verdict.recheckInMs ?? Infinity),
+      );
     }
   } finally {
     watcher.close();
+  }
+}
+
+/**
+ * How long a `check` script may run. The image's HEALTHCHECK gives
+ * `--status` 10 s; the checks run side by side, and this leaves time for
+ * the KILL of one that hangs and for the report.
+ */
+export const CHECK_TIMEOUT_MS = 5000;
+
+/**
+ * How long to wait for a `check` to be reaped after its KILL before
+ * reporting it: the answer is already "not ready", and a process stuck in
+ * the kernel must not hold the health check or the wait.
+ */
+const CHECK_KILL_WAIT_MS = 1000;
+
+/** How {@link runCheck} runs a check. */
+export interface CheckOptions {
+  /** Its whole environment. */
+  env: ReadonlyMap<string, string>;
+  /** The reaper that sees it exit: PID 1's, or one `--status` polls. */
+  reaper: Reaper;
+  /** Its deadline; {@link CHECK_TIMEOUT_MS} if not given. */
+  ms?: number;
+}
+
+/**
+ * Runs `dir/name/check` as `sv check` does: `./check`, no arguments, in
+ * the service directory, exit 0 meaning ready. It runs in a process group
+ * of its own, killed (KILL: it is a probe, with nothing to save) once the
+ * deadline passes. Never throws.
+ */
+export async function runCheck(
+  dir: string,
+  name: string,
+  options: CheckOptions,
+): Promise<CheckOutcome> {
+  const ms = Math.max(0, options.ms ?? CHECK_TIMEOUT_MS);
+  let started;
+  try {
+    started = start(options.reaper, ["./check"], {
+      env: options.env,
+      cwd: `${dir}/${name}`,
+      group: true,
+    });
+  } catch (e) {
+    return { kind: "not-started", message: errorMessage(e) };
+  }
+  if (!started.ok) return { kind: "not-started", message: started.message };
+  const child = started.child;
+  const status = await within(child.exited, ms);
+  if (status !== "timeout") return { kind: "ended", status };
+  signalChild(child, SIGNALS.SIGKILL);
+  await within(child.exited, CHECK_KILL_WAIT_MS);
+  return { kind: "timeout", ms };
+}
+
+/**
+ * The readiness of every service of `views` at this moment (runit's status,
+ * then the `check` of each that is up long enough, side by side). `check`
+ * runs one service's check.
+ */
+export async function assessServices(
+  views: readonly ServiceView[],
+  check: (name: string) => Promise<CheckOutcome>,
+): Promise<Readiness[]> {
+  const now = Date.now();
+  return await Promise.all(views.map(async (view) => {
+    if (!needsCheck(view, now)) return readiness(view, now);
+    const outcome = await check(view.name);
+    return readiness(view, now, outcome);
+  }));
+}
+
+/**
+ * Polling interval of {@link readinessOnce}'s reaper: a check that exits
+ * is seen this late at most.
+ */
+const STATUS_REAP_MS = 10;
+
+/**
+ * The readiness of every service of `dir` now, for `my_init --status`. That
+ * runs as a short-lived process of its own (the HEALTHCHECK), not PID 1:
+ * nothing reaps there on SIGCHLD, so a reaper of its own is polled while
+ * the `check` scripts run, which get `env` (the caller's, as `sv check`
+ * passes its own).
+ */
+export async function readinessOnce(
+  env: ReadonlyMap<string, string>,
+  dir = SERVICE_DIR,
+): Promise<Readiness[]> {
+  const reaper = new Reaper();
+  const poll = setInterval(() => reaper.reap(), STATUS_REAP_MS);
+  try {
+    return await assessServices(
+      readServices(dir),
+      (name) => runCheck(dir, name, { env, reaper }),
+    );
+  } finally {
+    clearInterval(poll);
   }
 }

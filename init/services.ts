@@ -11,16 +11,26 @@ import { signalChild, start, stopChild } from "./children.ts";
 import { escalate } from "./escalation.ts";
 import { childrenNamed } from "./processes.ts";
 import {
+  assessServices,
   control,
   readServices,
+  runCheck,
   SERVICE_DIR,
   waitForServices,
 } from "./runit.ts";
-import { isStopped, isUp, type ServiceView } from "./runit_state.ts";
+import {
+  allReady,
+  CHECK_RETRY_MS,
+  isStopped,
+  needsCheck,
+  type Readiness,
+  readiness,
+  type ServiceView,
+} from "./runit_state.ts";
 import { nextStopCommands, type StopPhase } from "./service_stop.ts";
 import type { RunState } from "./run_state.ts";
 import { KILL_WAIT_MS } from "./config.ts";
-import { within } from "./time.ts";
+import { timeout, within } from "./time.ts";
 import * as log from "./log.ts";
 
 /** Starts `runsvdir -P /etc/service` in a process group of its own. */
@@ -44,27 +54,71 @@ export function startRunit(state: RunState): boolean {
 }
 
 /**
- * Waits until every enabled service is up, `seconds` at most, or until a
- * shutdown is asked for.
+ * Waits until every enabled service is ready, `seconds` at most, or until a
+ * shutdown is asked for. Ready is `my_init --status`'s rule: `run` up for
+ * MIN_UP_MS without a restart, and its `check` script, if it has one,
+ * exiting 0. runit itself calls a service up the moment `run` is started,
+ * so a `run` that exits at once (or cannot be executed) looked up too.
+ * The deadline is kept even while checks run (each has CHECK_TIMEOUT_MS);
+ * a timeout reports the last complete look.
  */
 export async function waitForServicesUp(
   state: RunState,
   seconds: number,
 ): Promise<"up" | "timeout" | "shutdown"> {
+  let last: Readiness[] | undefined;
+  let over = false;
+  let checkedAt = -Infinity;
+  const ready = async (views: ServiceView[]) => {
+    const checks = views.some((v) => needsCheck(v, Date.now()));
+    const early = checkedAt + CHECK_RETRY_MS - Date.now();
+    if (checks && early > 0) {
+      // A check that writes in its service directory wakes the watcher:
+      // checks run CHECK_RETRY_MS apart at least, not back to back.
+      return { done: false, recheckInMs: early };
+    }
+    if (checks) checkedAt = Date.now();
+    const now = await assessServices(
+      views,
+      (name) =>
+        runCheck(SERVICE_DIR, name, { env: state.env, reaper: state.reaper }),
+    );
+    if (over) return false;
+    last = now;
+    return { done: allReady(now), recheckInMs: soonestRecheck(now) };
+  };
+  const deadline = timeout(seconds * 1000);
   const up = await Promise.race([
-    waitForServices(
-      SERVICE_DIR,
-      (views) => views.every((s) => s.disabled || isUp(s)),
-      seconds * 1000,
-    ),
+    waitForServices(SERVICE_DIR, ready, {
+      ms: seconds * 1000,
+      cancelled: () => over || state.shuttingDown,
+    }),
     state.shutdownRequested,
+    deadline.promise,
   ]);
+  over = true;
+  deadline.cancel();
   if (up === "shutdown") return up;
-  if (up) return "up";
-  const notUp = readServices().filter((s) => !s.disabled && !isUp(s))
-    .map((s) => s.name);
-  log.error(`Services not up after ${seconds} s: ${notUp.join(", ")}`);
+  if (up === true) return "up";
+  // No look completed (a check that outlived the whole wait): runit's view.
+  const seen = last ??
+    readServices().map((v) => readiness(v, Date.now(), { kind: "running" }));
+  const notUp = seen.filter((r) => r.problem !== undefined);
+  log.error(
+    `Services not up after ${seconds} s: ${
+      notUp.map((r) => r.view.name).join(", ")
+    }`,
+  );
+  for (const r of notUp) log.error(`${r.view.name}: ${r.problem}`);
   return "timeout";
+}
+
+/** The soonest time one of `services` asks to be looked at again. */
+function soonestRecheck(services: readonly Readiness[]): number | undefined {
+  const waits = services.flatMap((r) =>
+    r.recheckInMs === undefined ? [] : [r.recheckInMs]
+  );
+  return waits.length > 0 ? Math.min(...waits) : undefined;
 }
 
 /**
@@ -95,7 +149,8 @@ export async function stopServices(state: RunState): Promise<boolean> {
       send(readServices());
     },
     wait: async (ms) =>
-      await waitForServices(SERVICE_DIR, allStopped, ms, send) || "timeout",
+      await waitForServices(SERVICE_DIR, allStopped, { ms, onChange: send }) ||
+      "timeout",
     graceMs: state.config.killProcessTimeout,
     onForce: () => {
       const left = readServices().filter((v) => !isStopped(v));

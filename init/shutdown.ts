@@ -6,6 +6,7 @@
  * @module
  */
 
+import { errorMessage } from "../lib/error_message.ts";
 import { libc } from "../lib/libc.ts";
 import { SIGNALS } from "../lib/signals.ts";
 import { escalate } from "./escalation.ts";
@@ -58,7 +59,7 @@ async function step<T>(
   try {
     return await fn();
   } catch (e) {
-    log.error(`Error while ${what}: ${e instanceof Error ? e.message : e}`);
+    log.error(`Error while ${what}: ${errorMessage(e)}`);
     return undefined;
   }
 }

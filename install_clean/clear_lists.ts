@@ -4,9 +4,7 @@
  * @module
  */
 
-function reason(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
+import { errorMessage } from "../lib/error_message.ts";
 
 function removeEntries(
   dir: string,
@@ -17,7 +15,7 @@ function removeEntries(
     names = [...Deno.readDirSync(dir)].map((entry) => entry.name);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return [];
-    return [`unable to read ${dir}: ${reason(e)}`];
+    return [`unable to read ${dir}: ${errorMessage(e)}`];
   }
   const failures: string[] = [];
   for (const name of names) {
@@ -26,7 +24,7 @@ function removeEntries(
       Deno.removeSync(`${dir}/${name}`, { recursive: true });
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) {
-        failures.push(`unable to remove ${dir}/${name}: ${reason(e)}`);
+        failures.push(`unable to remove ${dir}/${name}: ${errorMessage(e)}`);
       }
     }
   }

@@ -100,13 +100,3 @@ export function parseArgs(args: readonly string[]): Invocation {
   }
   return { kind: "install", recommends, aptArgs };
 }
-
-/**
- * The text printed on stderr for a usage error: the problem, then the usage
- * line (the full text is one `--help` away).
- */
-export function usageErrorText(message: string): string {
-  return `install_clean: fatal: ${message}\n${
-    USAGE.slice(0, USAGE.indexOf("\n"))
-  }\n`;
-}

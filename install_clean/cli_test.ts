@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { parseArgs, USAGE, usageErrorText } from "./cli.ts";
+import { parseArgs, USAGE } from "./cli.ts";
+import { usageErrorText } from "../lib/usage.ts";
 
 Deno.test("parseArgs() takes packages as separate arguments", () => {
   assert.deepEqual(parseArgs(["nginx", "curl"]), {
@@ -57,11 +58,12 @@ Deno.test("parseArgs() answers --help", () => {
   assert.deepEqual(parseArgs(["nginx", "--help"]), { kind: "help" });
 });
 
-Deno.test("usageErrorText() names the problem, then the usage line", () => {
+Deno.test("install_clean's usage error names the problem, the usage line and --help", () => {
   assert.equal(
-    usageErrorText("missing package"),
+    usageErrorText("install_clean", USAGE, "missing package"),
     "install_clean: fatal: missing package\n" +
-      "Usage: install_clean [--install-recommends] [APT-OPTION...] PACKAGE...\n",
+      "Usage: install_clean [--install-recommends] [APT-OPTION...] PACKAGE...\n" +
+      "Try 'install_clean --help'.\n",
   );
 });
 

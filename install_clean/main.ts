@@ -28,7 +28,8 @@ import { openSignalFd, SIGCHLD } from "../lib/signalfd.ts";
 import { SpawnError, spawnFailureExitCode } from "../lib/spawn.ts";
 import { strerror } from "../lib/libc.ts";
 import { writeAll } from "../lib/write_all.ts";
-import { type Invocation, parseArgs, USAGE, usageErrorText } from "./cli.ts";
+import { type Invocation, parseArgs, USAGE } from "./cli.ts";
+import { usageErrorText } from "../lib/usage.ts";
 import { executePlan, failureText, planInstall, type Step } from "./plan.ts";
 import { runCommand, type SignalInbox, STOP_SIGNALS } from "./run_command.ts";
 import { clearLists } from "./clear_lists.ts";
@@ -68,7 +69,10 @@ function main(invocation: Invocation, callerEnv: Map<string, string>): never {
     Deno.exit(0);
   }
   if (invocation.kind === "usage-error") {
-    writeAll(Deno.stderr, usageErrorText(invocation.message));
+    writeAll(
+      Deno.stderr,
+      usageErrorText("install_clean", USAGE, invocation.message),
+    );
     Deno.exit(1);
   }
   const plan = planInstall(invocation);

@@ -13,6 +13,7 @@
  * @module
  */
 
+import { errorMessage } from "./error_message.ts";
 import { errno, libc, strerror } from "./libc.ts";
 import { parseEnvBlock } from "./env_bytes.ts";
 
@@ -95,7 +96,7 @@ export function readCallerEnv(): CallerEnv {
       return {
         env: ownEnv(),
         problem: `unable to read the caller's environment from fd ${fdText} (${
-          e instanceof Error ? e.message : e
+          errorMessage(e)
         }); using the runtime's own`,
       };
     }

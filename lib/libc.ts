@@ -30,6 +30,8 @@ export const SYMBOLS = {
   tcsetpgrp: { parameters: ["i32", "i32"], result: "i32" },
   // int isatty(int fd);
   isatty: { parameters: ["i32"], result: "i32" },
+  // long sysconf(int name);
+  sysconf: { parameters: ["i32"], result: "i64" },
   // int prctl(int option, unsigned long arg2, unsigned long arg3,
   //           unsigned long arg4, unsigned long arg5);
   prctl: {
@@ -69,6 +71,13 @@ export const SYMBOLS = {
   posix_spawn_file_actions_init: { parameters: ["buffer"], result: "i32" },
   // int posix_spawn_file_actions_destroy(posix_spawn_file_actions_t *fa);
   posix_spawn_file_actions_destroy: { parameters: ["buffer"], result: "i32" },
+  // int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *fa,
+  //                                          const char *path);
+  // glibc >= 2.29 (Debian 11, Ubuntu 20.04).
+  posix_spawn_file_actions_addchdir_np: {
+    parameters: ["buffer", "buffer"],
+    result: "i32",
+  },
   // int posix_spawn_file_actions_addtcsetpgrp_np(posix_spawn_file_actions_t *fa,
   //                                              int tcfd);
   // glibc >= 2.35 (Debian 12, Ubuntu 24.04); optional so older libcs still load.
@@ -197,6 +206,8 @@ export const C = {
   POSIX_SPAWN_SETSIGMASK: 0x08,
 
   PR_SET_CHILD_SUBREAPER: 36,
+
+  _SC_ARG_MAX: 0,
 
   O_WRONLY: 0o1,
   O_NONBLOCK: 0o4000,

@@ -19,6 +19,8 @@ import { encodeBytes, envEntries } from "./env_bytes.ts";
 export interface SpawnOptions {
   /** The child's whole environment (see lib/env_bytes.ts). */
   env: ReadonlyMap<string, string>;
+  /** The child's working directory (this process's if not given). */
+  cwd?: string;
   /** Put the child in a process group of its own (pgid = its pid). */
   newProcessGroup?: boolean;
   /**
@@ -104,6 +106,14 @@ export function spawn(argv: readonly string[], options: SpawnOptions): number {
       }
     }
     check("posix_spawnattr_setflags", c.posix_spawnattr_setflags(attr, flags));
+    // The path must live until posix_spawnp has returned.
+    const cwd = options.cwd === undefined ? undefined : cstr(options.cwd);
+    if (cwd !== undefined) {
+      check(
+        "posix_spawn_file_actions_addchdir_np",
+        c.posix_spawn_file_actions_addchdir_np(actions, cwd),
+      );
+    }
 
     usePathOf(options.env);
     const envp = cstrArrayOfBytes(envEntries(options.env));
@@ -119,7 +129,7 @@ export function spawn(argv: readonly string[], options: SpawnOptions): number {
       new Uint8Array(envp.array.buffer),
     );
     // Keep the string buffers reachable until posix_spawnp has returned.
-    void [args.keep, envp.keep];
+    void [args.keep, envp.keep, cwd];
     if (rc !== 0) {
       throw new SpawnError(argv[0], rc, describeSpawnFailure(argv[0], rc));
     }

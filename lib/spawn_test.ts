@@ -129,3 +129,16 @@ Deno.test("describeSpawnFailure() and spawnFailureExitCode() follow the shells",
   assert.equal(spawnFailureExitCode(13), 126);
   assert.equal(spawnFailureExitCode(8), 126);
 });
+
+Deno.test("spawn() starts the child in the directory it is given, and leaves ours alone", async () => {
+  const dir = await Deno.realPath(await Deno.makeTempDir());
+  try {
+    const before = Deno.cwd();
+    const pid = spawn(["sh", "-c", "pwd > here"], { env: PATH_ONLY, cwd: dir });
+    assert.deepEqual(wait(pid), { kind: "exited", code: 0 });
+    assert.equal(await Deno.readTextFile(`${dir}/here`), `${dir}\n`);
+    assert.equal(Deno.cwd(), before);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

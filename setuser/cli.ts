@@ -75,11 +75,3 @@ export async function parseArgs(args: readonly string[]): Promise<Invocation> {
     ? { kind: "run", user, command }
     : { kind: "run", user, group, command };
 }
-
-/**
- * The text printed on stderr for a usage error: the problem, then the usage
- * line (the full text is one `--help` away).
- */
-export function usageErrorText(message: string): string {
-  return `setuser: fatal: ${message}\n${USAGE.slice(0, USAGE.indexOf("\n"))}\n`;
-}

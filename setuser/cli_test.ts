@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { parseArgs, USAGE, usageErrorText } from "./cli.ts";
+import { parseArgs, USAGE } from "./cli.ts";
+import { usageErrorText } from "../lib/usage.ts";
 
 Deno.test("parseArgs() takes USER then the command, untouched", async () => {
   assert.deepEqual(
@@ -66,10 +67,11 @@ Deno.test("parseArgs() rejects an unknown option", async () => {
   });
 });
 
-Deno.test("usageErrorText() names the problem, then the usage line", () => {
+Deno.test("setuser's usage error names the problem, the usage line and --help", () => {
   assert.equal(
-    usageErrorText("missing command"),
-    "setuser: fatal: missing command\nUsage: setuser USER[:GROUP] COMMAND [ARGS...]\n",
+    usageErrorText("setuser", USAGE, "missing command"),
+    "setuser: fatal: missing command\nUsage: setuser USER[:GROUP] COMMAND [ARGS...]\n" +
+      "Try 'setuser --help'.\n",
   );
 });
 

@@ -34,6 +34,7 @@
  */
 
 import { readCallerEnv } from "../lib/caller_env.ts";
+import { errorMessage } from "../lib/error_message.ts";
 import { strerror } from "../lib/libc.ts";
 import { writeAll } from "../lib/write_all.ts";
 import {
@@ -42,7 +43,8 @@ import {
   lookupUser,
   type PasswdEntry,
 } from "../lib/passwd.ts";
-import { type Invocation, parseArgs, USAGE, usageErrorText } from "./cli.ts";
+import { type Invocation, parseArgs, USAGE } from "./cli.ts";
+import { usageErrorText } from "../lib/usage.ts";
 import { planSwitch, type Target, verifyDrop } from "./credentials.ts";
 import { currentCredentials, dropPrivileges, observeDrop } from "./drop.ts";
 import { userEnv } from "./env.ts";
@@ -54,16 +56,12 @@ function fatal(message: string, code = 1): never {
   Deno.exit(code);
 }
 
-function describe(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 function findUser(spec: string): PasswdEntry {
   let user;
   try {
     user = lookupUser(spec);
   } catch (e) {
-    fatal(`unable to find user "${spec}": ${describe(e)}`);
+    fatal(`unable to find user "${spec}": ${errorMessage(e)}`);
   }
   return user ?? fatal(`unable to find user "${spec}": no such user`);
 }
@@ -73,7 +71,7 @@ function findGroupId(spec: string): number {
   try {
     group = lookupGroup(spec);
   } catch (e) {
-    fatal(`unable to find group "${spec}": ${describe(e)}`);
+    fatal(`unable to find group "${spec}": ${errorMessage(e)}`);
   }
   return group?.gid ?? fatal(`unable to find group "${spec}": no such group`);
 }
@@ -90,7 +88,7 @@ function switchTo(target: Target): void {
   try {
     dropPrivileges(target);
   } catch (e) {
-    fatal(describe(e));
+    fatal(errorMessage(e));
   }
   const problems = verifyDrop(target, observeDrop(target));
   if (problems.length > 0) {
@@ -106,7 +104,7 @@ function main(invocation: Invocation, callerEnv: Map<string, string>): never {
     Deno.exit(0);
   }
   if (invocation.kind === "usage-error") {
-    writeAll(Deno.stderr, usageErrorText(invocation.message));
+    writeAll(Deno.stderr, usageErrorText("setuser", USAGE, invocation.message));
     Deno.exit(1);
   }
   const user = findUser(invocation.user);
@@ -117,7 +115,7 @@ function main(invocation: Invocation, callerEnv: Map<string, string>): never {
   try {
     groups = groupList(user.name, gid);
   } catch (e) {
-    fatal(`unable to list the groups of "${user.name}": ${describe(e)}`);
+    fatal(`unable to list the groups of "${user.name}": ${errorMessage(e)}`);
   }
   switchTo({ name: user.name, uid: user.uid, gid, groups });
 

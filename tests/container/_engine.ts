@@ -11,7 +11,7 @@
  *
  * Every container is named and removed again, also when a test fails:
  * `docker run --rm` through podman's API reports exit code 0 whatever the
- * command's status (testbed.md), so nothing here uses --rm.
+ * command's status, so nothing here uses --rm.
  *
  * @module
  */
@@ -261,4 +261,58 @@ export async function tempDir(): Promise<
 export async function readEvents(path: string): Promise<string[]> {
   const text = await Deno.readTextFile(path).catch(() => "");
   return text.split("\n").filter((l) => l.trim() !== "");
+}
+
+/** The test image's demo container, up, with its event log. */
+export interface Demo {
+  c: Container;
+  /** The events the test image's scripts and demo service wrote, in order. */
+  events(): Promise<string[]>;
+}
+
+/**
+ * Starts TEST_IMAGE (its startup scripts, rc.local and the demo service log
+ * their events to a host directory), waits until its services are up and
+ * the demo service runs, then passes it to `fn`; removes everything after.
+ */
+export async function withDemo<T>(
+  label: string,
+  fn: (demo: Demo) => Promise<T>,
+): Promise<T> {
+  const markers = await tempDir();
+  try {
+    return await withContainer(label, [
+      "--network=none",
+      "-v",
+      `${markers.path}:/markers`,
+      TEST_IMAGE,
+    ], async (c) => {
+      const events = () => readEvents(`${markers.path}/events`);
+      await c.waitUntilUp();
+      if (
+        !await waitFor(
+          async () => (await events()).includes("demo-svc run"),
+          10_000,
+        )
+      ) {
+        throw new Error(`the demo service never ran: ${await events()}`);
+      }
+      return await fn({ c, events });
+    });
+  } finally {
+    await markers.cleanup();
+  }
+}
+
+/** Sends `message` through logger(1) and waits for it in /var/log/syslog. */
+export async function loggedToSyslog(
+  c: Container,
+  message: string,
+): Promise<boolean> {
+  await c.exec(["logger", message]);
+  return await waitFor(
+    async () =>
+      (await c.exec(["grep", "-q", message, "/var/log/syslog"])).code === 0,
+    5_000,
+  );
 }

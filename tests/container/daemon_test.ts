@@ -5,12 +5,14 @@
 import assert from "node:assert/strict";
 import {
   engine,
+  loggedToSyslog,
   readEvents,
   runToEnd,
   tempDir,
   TEST_IMAGE,
   waitFor,
   withContainer,
+  withDemo,
 } from "./_engine.ts";
 
 Deno.test("env: -e variables and /etc/container_environment files set by startup scripts reach services", async (t) => {
@@ -81,35 +83,14 @@ Deno.test("env: -e variables and /etc/container_environment files set by startup
 });
 
 Deno.test("startup scripts run in order, then /etc/rc.local, and see variables of earlier ones", async () => {
-  const markers = await tempDir();
-  try {
-    await withContainer("startup-order", [
-      "--network=none",
-      "-v",
-      `${markers.path}:/markers`,
-      TEST_IMAGE,
-    ], async (c) => {
-      await c.waitUntilUp();
-      assert.ok(
-        await waitFor(
-          async () =>
-            (await readEvents(`${markers.path}/events`)).includes(
-              "demo-svc run",
-            ),
-          10_000,
-        ),
-      );
-      const events = await readEvents(`${markers.path}/events`);
-      assert.deepEqual(events.slice(0, 4), [
-        "startup 50",
-        "startup 60 DIRVAR=fromdir",
-        "rc.local",
-        "demo-svc run",
-      ]);
-    });
-  } finally {
-    await markers.cleanup();
-  }
+  await withDemo("startup-order", async ({ events }) => {
+    assert.deepEqual((await events()).slice(0, 4), [
+      "startup 50",
+      "startup 60 DIRVAR=fromdir",
+      "rc.local",
+      "demo-svc run",
+    ]);
+  });
 });
 
 Deno.test("a failing startup script stops the boot: exit 1, later scripts and runit not run", async () => {
@@ -189,14 +170,8 @@ Deno.test("restart: a `down` file disables a service at the next boot; syslog wo
     await c.waitUntilUp();
     const sv = (await c.sh("sv status /etc/service/cron")).stdout;
     assert.match(sv, /^down: \/etc\/service\/cron: /m);
-    const msg = `after-restart-${crypto.randomUUID()}`;
-    await c.exec(["logger", msg]);
     assert.ok(
-      await waitFor(
-        async () =>
-          (await c.exec(["grep", "-q", msg, "/var/log/syslog"])).code === 0,
-        5_000,
-      ),
+      await loggedToSyslog(c, `after-restart-${crypto.randomUUID()}`),
       "syslog-ng does not work after a restart",
     );
   });
@@ -215,4 +190,74 @@ Deno.test("the README's example daemon (memcached) runs under runit as its own u
       assert.match(r.stdout, /^memcache\s+memcached$/m);
     },
   );
+});
+
+Deno.test("the health check: a crash-looping service and a failing check are not ready, and say why", async () => {
+  await withContainer(
+    "readiness",
+    ["--network=none", TEST_IMAGE],
+    async (c) => {
+      await c.waitUntilUp();
+      const add = await c.sh(
+        "mkdir -p /etc/service/crasher /etc/service/probe && " +
+          "printf '#!/bin/sh\\nexit 1\\n' >/etc/service/crasher/run && " +
+          "printf '#!/bin/sh\\nexec sleep 1000\\n' >/etc/service/probe/run && " +
+          "printf '#!/bin/sh\\nexit 1\\n' >/etc/service/probe/check && " +
+          "chmod +x /etc/service/crasher/run /etc/service/probe/run /etc/service/probe/check",
+      );
+      assert.equal(add.code, 0, add.stderr);
+      // runsvdir scans every 5 s; probe is up a second later, its check fails.
+      let status = { code: 0, stdout: "" };
+      const failing = await waitFor(
+        async () => {
+          status = await c.exec(["/sbin/my_init", "--status"]);
+          return /^fail: probe: check exited 1$/m.test(status.stdout);
+        },
+        20_000,
+        250,
+      );
+      assert.ok(failing, status.stdout);
+      assert.equal(status.code, 1, status.stdout);
+      assert.match(
+        status.stdout,
+        /^fail: crasher: (down|up 0\.\d s, not yet 1 s)$/m,
+      );
+      // runit's own view: crasher "run"s for a moment every second.
+      assert.match(status.stdout, /^ok: cron: run$/m);
+
+      // Fixed and disabled: healthy again.
+      const fix = await c.sh(
+        "printf '#!/bin/sh\\nexit 0\\n' >/etc/service/probe/check && " +
+          "touch /etc/service/crasher/down && sv down /etc/service/crasher",
+      );
+      assert.equal(fix.code, 0, fix.stderr);
+      await c.waitUntilUp(10_000);
+    },
+  );
+});
+
+Deno.test("one-shot --wait-for-services does not run the command while a service crash-loops", async () => {
+  const svc = await tempDir();
+  try {
+    await Deno.writeTextFile(`${svc.path}/run`, "#!/bin/sh\nexit 1\n", {
+      mode: 0o755,
+    });
+    await Deno.chmod(`${svc.path}/run`, 0o755);
+    const r = await runToEnd("readiness-oneshot", [
+      "--network=none",
+      "-v",
+      `${svc.path}:/etc/service/crasher`,
+      TEST_IMAGE,
+      "/sbin/my_init",
+      "--wait-for-services=5",
+      "--",
+      "echo",
+      "MAIN-RAN",
+    ]);
+    assert.equal(r.code, 1, r.logs);
+    assert.doesNotMatch(r.logs, /MAIN-RAN/);
+    assert.match(r.logs, /\*\*\* Services not up after 5 s: crasher$/m);
+  } finally {
+    await svc.cleanup();
+  }
 });

@@ -77,9 +77,13 @@ Deno.test("one-shot: --skip-startup-files --skip-runit runs the command alone", 
 
 Deno.test("one-shot: orphans reparented to my_init are reaped", async () => {
   // Each inner sh starts a short sleep and exits at once: the sleeps become
-  // children of PID 1, which must reap them when they end.
+  // children of PID 1, which must reap them when they end. Once no sleep is
+  // left running (each has exited: a zombie or reaped), PID 1 gets a
+  // moment (up to 5 s, polled) to reap; a zombie left then is a failure.
   const script =
-    'for i in 1 2 3 4 5 6 7 8 9 10; do sh -c "sleep 0.3 &"; done; sleep 2; ' +
+    'for i in 1 2 3 4 5 6 7 8 9 10; do sh -c "sleep 0.3 &"; done; ' +
+    "while ps -eo stat=,comm= | grep -q '^[^Z].* sleep$'; do sleep 0.05; done; " +
+    "for i in $(seq 100); do [ $(ps -eo stat= | grep -c '^Z') = 0 ] && break; sleep 0.05; done; " +
     "echo ZOMBIES=$(ps -eo stat= | grep -c '^Z')";
   const r = await runToEnd("oneshot-zombies", [
     "--network=none",

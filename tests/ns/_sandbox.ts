@@ -194,6 +194,9 @@ export class Sandbox {
       throw new Error(MY_INIT_MISSING);
     }
     const fixture = await Deno.makeTempDir({ prefix: "ns-fixture-" });
+    // cp -a gives the fixture's mode to the sandbox's /: users other than
+    // root must be able to run things there.
+    await Deno.chmod(fixture, 0o755);
     const shared = await Deno.makeTempDir({ prefix: "ns-shared-" });
     await Deno.chmod(shared, 0o777);
     for (const [path, spec] of Object.entries(options.files ?? {})) {

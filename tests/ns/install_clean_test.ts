@@ -27,10 +27,14 @@ const FAKE_APT_GET = `#!/bin/sh
   grep '^SigIgn:' /proc/$$/status | tr -d '\\t' | sed 's/^/  /'
 } >> "$FAKE_APT_LOG"
 if [ "$1" = install ] && [ -n "$ORPHAN" ]; then
-  # A daemon a postinst starts: double-forked, orphaned to PID 1, exits.
-  sh -c 'sleep 0.1 &'
-  sleep 0.5
-  echo "  zombies=$(grep -l '^State:.*Z' /proc/[0-9]*/status 2>/dev/null | wc -l)" >> "$FAKE_APT_LOG"
+  # A daemon a postinst starts: double-forked, orphaned to PID 1, exits
+  # (it leaves a file as its last act). Once it has, PID 1 gets up to 5 s,
+  # polled, to reap it; a zombie left then is counted.
+  sh -c '(sleep 0.1; : > "$FAKE_APT_LOG.orphan") &'
+  while [ ! -e "$FAKE_APT_LOG.orphan" ]; do sleep 0.02; done
+  zombies() { grep -l '^State:.*Z' /proc/[0-9]*/status 2>/dev/null | wc -l; }
+  for i in $(seq 100); do [ "$(zombies)" = 0 ] && break; sleep 0.05; done
+  echo "  zombies=$(zombies)" >> "$FAKE_APT_LOG"
 fi
 [ "$1" = "$FAIL_STEP" ] && exit 100
 exit 0
@@ -232,7 +236,8 @@ Deno.test({
     assert.equal(
       r.stderr,
       "install_clean: fatal: missing package\n" +
-        "Usage: install_clean [--install-recommends] [APT-OPTION...] PACKAGE...\n",
+        "Usage: install_clean [--install-recommends] [APT-OPTION...] PACKAGE...\n" +
+        "Try 'install_clean --help'.\n",
     );
     assert.equal(r.log, "");
     // A usage error runs nothing, not even the cleaning.

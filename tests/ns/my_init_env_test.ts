@@ -11,7 +11,7 @@
 
 import assert from "node:assert/strict";
 import { MY_INIT, runSandbox, script } from "./_sandbox.ts";
-import { ignore, logLines, parseEnv0, withSandbox } from "./my_init_helpers.ts";
+import { ignore, logLines, parseEnv0, withSandbox } from "./_my_init.ts";
 
 const DIR = "/etc/container_environment";
 const NEVER_EXPORTED = ["HOME", "USER", "GROUP", "UID", "GID", "SHELL"];

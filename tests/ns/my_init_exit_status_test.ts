@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { USAGE, VERSION } from "../../init/cli.ts";
 import { MY_INIT, runSandbox, script } from "./_sandbox.ts";
-import { ignore, pool } from "./my_init_helpers.ts";
+import { ignore, pool } from "./_my_init.ts";
 
 /** One-shot without startup files or runit: the fastest sandbox boot. */
 const ONE_SHOT = ["--skip-startup-files", "--skip-runit", "--"];
@@ -194,10 +194,11 @@ Deno.test({
     assert.equal(r.stdout, "");
     const lines = r.stderr.split("\n");
     assert.ok(
-      lines[0].startsWith("my_init: Unknown option '--bogus'"),
+      lines[0].startsWith("my_init: fatal: Unknown option '--bogus'"),
       r.stderr,
     );
-    assert.equal(lines[1], "Try 'my_init --help'.");
+    assert.equal(lines[1], USAGE.slice(0, USAGE.indexOf("\n")));
+    assert.equal(lines[2], "Try 'my_init --help'.");
   },
 });
 
@@ -209,7 +210,8 @@ Deno.test({
     assert.equal(r.code, 1);
     assert.equal(
       r.stderr,
-      "my_init: When --skip-runit is given, you must also pass a main command.\n" +
+      "my_init: fatal: When --skip-runit is given, you must also pass a main command.\n" +
+        "Usage: my_init [OPTIONS] [--] [MAIN_COMMAND [ARGS...]]\n" +
         "Try 'my_init --help'.\n",
     );
   },
@@ -260,7 +262,7 @@ Deno.test({
       const r = await cli(["--rewrite", bad, "--skip-runit", "--", "true"]);
       assert.equal(r.code, 2, bad);
       assert.ok(
-        r.stderr.startsWith(`my_init: Invalid --rewrite "${bad}"`),
+        r.stderr.startsWith(`my_init: fatal: Invalid --rewrite "${bad}"`),
         r.stderr,
       );
       assert.ok(r.stderr.endsWith("Try 'my_init --help'.\n"), r.stderr);

@@ -17,13 +17,15 @@ import {
   type ProcStat,
   until,
   withSandbox,
-} from "./my_init_helpers.ts";
+} from "./_my_init.ts";
 
 /** Waits (as the main command) until the test creates /shared/go. */
 const WAIT_FOR_GO = "while [ ! -e /shared/go ]; do sleep 0.05; done";
 
+/** The first 20 of `ps` as PID:COMM:STATE, and how many there are. */
 function describe(ps: ProcStat[]): string {
-  return ps.map((p) => `${p.pid}:${p.comm}:${p.state}`).join(" ");
+  const some = ps.slice(0, 20).map((p) => `${p.pid}:${p.comm}:${p.state}`);
+  return `(${ps.length}) ${some.join(" ")}${ps.length > 20 ? " ..." : ""}`;
 }
 
 /**

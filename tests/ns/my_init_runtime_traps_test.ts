@@ -11,13 +11,14 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { MY_INIT, ROOT, runSandbox, script, zombiesUnder } from "./_sandbox.ts";
 import {
+  bash,
   childrenOf,
   ignore,
   logLines,
   procStat,
   until,
   withSandbox,
-} from "./my_init_helpers.ts";
+} from "./_my_init.ts";
 
 Deno.test({
   name: "my_init runs a main command and exits with its code without /proc",
@@ -199,6 +200,31 @@ Deno.test({
   },
 });
 
+/**
+ * A PID 1 shell that starts a bystander, a process outside my_init's tree
+ * that logs any TERM to /shared/bystander, then runs my_init with `args`
+ * as its child and, once it exited, writes its status to /shared/rc and
+ * whether the bystander still runs to /shared/bystander_alive. kill(-1)
+ * from my_init would reach the bystander (not the namespace's PID 1).
+ */
+function besideBystander(args: string): string[] {
+  return [
+    "/bin/bash",
+    "-c",
+    [
+      "(trap 'echo TERM >> /shared/bystander; exit 0' TERM; " +
+      "touch /shared/bystander_ready; while :; do sleep 0.05; done) &",
+      "bystander=$!",
+      "until [ -e /shared/bystander_ready ]; do sleep 0.05; done",
+      `${MY_INIT} ${args}`,
+      "echo $? > /shared/rc",
+      'echo "ended $EPOCHREALTIME" >> /shared/times',
+      "kill -0 $bystander && echo yes > /shared/bystander_alive",
+      "exit 0",
+    ].join("\n"),
+  ];
+}
+
 Deno.test({
   name:
     "my_init not running as PID 1 becomes a child subreaper and reaps orphans",
@@ -206,22 +232,22 @@ Deno.test({
   async fn() {
     // PID 1 of the sandbox is a shell; my_init is its child. The orphan
     // (a sleep whose parent subshell exits at once) must come to my_init,
-    // the nearest subreaper, not to the shell.
+    // the nearest subreaper, not to the shell. At exit my_init signals its
+    // own descendants only: the shell's other child must not notice.
     const main = "(sleep 0.3 &); touch /shared/spawned; " +
       "while [ ! -e /shared/go ]; do sleep 0.05; done";
     const { out, result } = await withSandbox(
       {
-        command: [
-          "/bin/sh",
-          "-c",
-          `${MY_INIT} -v --skip-startup-files --skip-runit -- sh -c '${main}'; ` +
-          "echo $? > /shared/rc",
-        ],
+        command: besideBystander(
+          `-v --skip-startup-files --skip-runit -- sh -c '${main}'`,
+        ),
       },
       async (box, done) => {
         await box.waitFor("spawned", 20000);
         const pid1 = await box.pid1();
-        const [myInit] = await childrenOf(pid1);
+        const myInit = (await childrenOf(pid1)).find((p) =>
+          p.comm === "my_init"
+        );
         assert.ok(myInit, "my_init not found under the sandbox's PID 1");
         // Once the orphan is gone, my_init's only child is its main command.
         await until(
@@ -234,12 +260,24 @@ Deno.test({
         const alive = (await procStat(myInit.pid))?.state;
         await Deno.writeTextFile(`${box.shared}/go`, "");
         await done;
-        return { zombies, alive, rc: await box.read("rc") };
+        return {
+          zombies,
+          alive,
+          rc: await box.read("rc"),
+          bystander: await box.read("bystander"),
+          bystanderAlive: await box.read("bystander_alive"),
+        };
       },
     );
     assert.deepEqual(result.zombies, []);
     assert.notEqual(result.alive, undefined);
     assert.equal(result.rc, "0\n", out.stderr);
+    assert.equal(
+      result.bystander,
+      "",
+      "my_init signalled a process not its own",
+    );
+    assert.equal(result.bystanderAlive, "yes\n", out.stderr);
     const log = logLines(out.stderr);
     assert.ok(
       log.includes("Not running as PID 1: registered as child subreaper"),
@@ -249,6 +287,70 @@ Deno.test({
       log.filter((l) => l.startsWith("Reaped orphan PID")).length,
       1,
       out.stderr,
+    );
+  },
+});
+
+Deno.test({
+  name:
+    "my_init not running as PID 1 kills its own leftover processes at exit and no other",
+  ignore,
+  async fn() {
+    // The main command leaves a process that ignores TERM and one that
+    // logs it; both are my_init's descendants and must go, the first with
+    // KILL after KILL_ALL_PROCESSES_TIMEOUT (1 s), which the PID 1 shell
+    // times: from the main command's exit to my_init's.
+    const main = [
+      "(trap '' TERM; exec sleep 100) &",
+      "(trap 'echo TERM >> /shared/leftover; exit 0' TERM; " +
+      "touch /shared/leftover_ready; while :; do sleep 0.05; done) &",
+      "until [ -e /shared/leftover_ready ]; do sleep 0.05; done",
+      'echo "exit $EPOCHREALTIME" >> /shared/times',
+      "exit 3",
+    ].join("\n");
+    const { out, result } = await withSandbox(
+      {
+        command: besideBystander("--skip-startup-files --skip-runit -- /main"),
+        env: { KILL_ALL_PROCESSES_TIMEOUT: "1" },
+        files: { "/main": bash(main) },
+      },
+      async (box, done) => {
+        await done;
+        const times = new Map(
+          (await box.read("times")).trim().split("\n").map((l) => {
+            const [name, seconds] = l.split(" ");
+            return [name, Number(seconds) * 1000] as const;
+          }),
+        );
+        return {
+          rc: await box.read("rc"),
+          leftover: await box.read("leftover"),
+          bystander: await box.read("bystander"),
+          bystanderAlive: await box.read("bystander_alive"),
+          ms: Math.round(
+            (times.get("ended") ?? NaN) - (times.get("exit") ?? NaN),
+          ),
+        };
+      },
+    );
+    assert.equal(result.rc, "3\n", out.stderr);
+    assert.equal(result.leftover, "TERM\n", out.stderr);
+    assert.equal(
+      result.bystander,
+      "",
+      "my_init signalled a process not its own",
+    );
+    assert.equal(result.bystanderAlive, "yes\n", out.stderr);
+    assert.ok(
+      logLines(out.stderr).includes(
+        "Not all processes have exited in time. Forcing them to exit.",
+      ),
+      out.stderr,
+    );
+    // 1 s, plus at most 1.5 s of a loaded machine's delays.
+    assert.ok(
+      result.ms >= 1000 && result.ms <= 2500,
+      `my_init exited ${result.ms} ms after its main command\n${out.stderr}`,
     );
   },
 });

@@ -1,15 +1,18 @@
 /**
  * The shutdown sequence and the runit integration: services up, then on TERM
- * the pre-shutdown scripts, every service down, the post-shutdown scripts;
- * a service ignoring TERM is killed after KILL_PROCESS_TIMEOUT; a failing
- * shutdown script does not skip the next; one-shot mode shuts down the same
- * way with the main command's code; `--status` and `--wait-for-services`.
+ * the main command, the pre-shutdown scripts, every service down, the
+ * post-shutdown scripts, the kill-all; each escalation to KILL comes after
+ * its configured timeout (KILL_PROCESS_TIMEOUT, KILL_ALL_PROCESSES_TIMEOUT)
+ * and not much later; a failing or hanging shutdown script does not skip the
+ * next; a second TERM does not cut the sequence short; one-shot mode shuts
+ * down the same way with the main command's code; `--status` and
+ * `--wait-for-services`.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
-import { MY_INIT, script } from "./_sandbox.ts";
+import { MY_INIT, type Sandbox, script } from "./_sandbox.ts";
 import {
   bash,
   childrenOf,
@@ -18,16 +21,20 @@ import {
   type Outcome,
   until,
   withSandbox,
-} from "./my_init_helpers.ts";
+} from "./_my_init.ts";
 
 /**
  * A service that logs `up NAME`, and `down NAME` when TERM stops it. bash
  * runs the trap once the current short sleep ends. The trap logs once even
  * if TERM comes again (that my_init sends it once is a test of its own).
+ * It also writes the pid of its runsv's parent, runsvdir, to
+ * /shared/runsvdir_pid.
  */
 function service(name: string): { text: string; mode: number } {
   return bash([
     `trap '[ -n "$d" ] || { d=1; echo down ${name} >> /shared/order; }; exit 0' TERM`,
+    "read -r _ _ _ runsvdir _ < /proc/$PPID/stat",
+    "echo $runsvdir > /shared/runsvdir_pid",
     `echo up ${name} >> /shared/order`,
     "while :; do sleep 0.1; done",
   ].join("\n"));
@@ -75,8 +82,24 @@ async function upCount(read: () => Promise<string>): Promise<number> {
 }
 
 /**
+ * Sends TERM (or `signal`) to PID 1, as `docker stop` does; the time just
+ * before, in ms since the epoch. Every timeout of the shutdown starts after
+ * it, so it is a lower bound that holds however slow the machine is.
+ */
+async function stop(
+  box: Sandbox,
+  signal: "SIGTERM" | "SIGINT" = "SIGTERM",
+): Promise<number> {
+  const pid = await box.pid1();
+  const sentAt = Date.now();
+  Deno.kill(pid, signal);
+  return sentAt;
+}
+
+/**
  * Daemon-mode run: waits until `services` services wrote `up NAME`, sends
- * `signal` to PID 1 as `docker stop` does, and returns the order file.
+ * `signal` to PID 1 as `docker stop` does, and returns the order file, the
+ * time stamps (see {@link stamp}) and when the signal was sent.
  */
 function stopWhenUp(
   options: Parameters<typeof withSandbox>[0],
@@ -88,10 +111,62 @@ function stopWhenUp(
       `${services} services up`,
       async () => await upCount(() => box.read("order")) === services,
     );
-    await box.kill(signal);
+    const sentAt = await stop(box, signal);
     await done;
-    return lines(await box.read("order"));
+    return {
+      order: lines(await box.read("order")),
+      times: await readTimes(box),
+      runsvdirPid: (await box.read("runsvdir_pid")).trim(),
+      sentAt,
+    };
   });
+}
+
+/**
+ * A bash command appending `NAME TIME` to /shared/times: the wall clock in
+ * seconds and microseconds ($EPOCHREALTIME: no fork), the clock of the
+ * host's Date.now() too (a PID namespace has no clock of its own).
+ */
+function stamp(name: string): string {
+  return `echo "${name} $EPOCHREALTIME" >> /shared/times`;
+}
+
+/** /shared/times by name (the first stamp of each), in ms since the epoch. */
+async function readTimes(box: Sandbox): Promise<Map<string, number>> {
+  const times = new Map<string, number>();
+  for (const line of lines(await box.read("times"))) {
+    const [name, seconds] = line.split(" ");
+    if (!times.has(name)) times.set(name, Number(seconds) * 1000);
+  }
+  return times;
+}
+
+/**
+ * How much later than its timeout an escalation may come: the delays of a
+ * loaded two-core machine (timers, process starts, the next step's start),
+ * far below the 10 s of a timeout that is not read at all.
+ */
+const MARGIN_MS = 1500;
+
+/**
+ * Asserts that `to` came `timeoutMs` to `timeoutMs` + MARGIN_MS after
+ * `from`. `from` is taken before the timeout starts and `to` after it ends,
+ * so a KILL sent too early fails as surely as one sent too late.
+ */
+function assertAfterTimeout(
+  what: string,
+  from: number | undefined,
+  to: number | undefined,
+  timeoutMs: number,
+  out: Outcome,
+): void {
+  assert.ok(from !== undefined && to !== undefined, `${what}: no time stamp`);
+  const ms = Math.round(to - from);
+  assert.ok(
+    ms >= timeoutMs && ms <= timeoutMs + MARGIN_MS,
+    `${what} ${ms} ms after the start of a ${timeoutMs} ms timeout ` +
+      `(expected ${timeoutMs} to ${timeoutMs + MARGIN_MS} ms)\n${out.stderr}`,
+  );
 }
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
@@ -105,7 +180,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
         3,
         signal,
       );
-      assertPhases(result, [
+      assertPhases(result.order, [
         ["up a", "up b", "up c"],
         ["pre"],
         ["down a", "down b", "down c"],
@@ -114,10 +189,19 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
       // Daemon mode after a requested shutdown is a success.
       assert.equal(out.code, 0, out.stderr);
       assert.equal(out.signal, null);
-      assert.ok(
-        logLines(out.stderr).includes(`Received ${signal}; shutting down...`),
-        out.stderr,
-      );
+      // phusion's lines, in the order of the steps, naming runsvdir's pid.
+      const runsvdir = result.runsvdirPid;
+      assert.match(runsvdir, /^[0-9]+$/);
+      const log = logLines(out.stderr);
+      const steps = [
+        `Runit started as PID ${runsvdir}`,
+        `Received ${signal}; shutting down...`,
+        "Running pre-shutdown scripts...",
+        `Shutting down runit daemon (PID ${runsvdir})...`,
+        "Running post-shutdown scripts...",
+        "Killing all processes...",
+      ];
+      assert.deepEqual(log.filter((l) => steps.includes(l)), steps, out.stderr);
     },
   });
 }
@@ -183,13 +267,15 @@ Deno.test({
           "/etc/service/stubborn/run": script(
             "trap '' TERM\necho up stubborn >> /shared/order\nexec sleep 1000",
           ),
-          "/etc/my_init.post_shutdown.d/10_post": mark("post"),
+          "/etc/my_init.post_shutdown.d/10_post": bash(
+            `echo post >> /shared/order\n${stamp("post")}`,
+          ),
         },
       },
       2,
     );
     assertPhases(
-      result,
+      result.order,
       [["up good", "up stubborn"], ["down good"], ["post"]],
       out,
     );
@@ -198,6 +284,15 @@ Deno.test({
         "Services still up after 1 s: stubborn. Killing them.",
       ),
       out.stderr,
+    );
+    // Nothing else of the shutdown waits: the post-shutdown script starts
+    // right after the KILL.
+    assertAfterTimeout(
+      "the post-shutdown script started",
+      result.sentAt,
+      result.times.get("post"),
+      1000,
+      out,
     );
     assert.equal(out.code, 0, out.stderr);
   },
@@ -225,7 +320,7 @@ Deno.test({
       },
       1,
     );
-    assert.deepEqual(result, [
+    assert.deepEqual(result.order, [
       "up a",
       "pre1",
       "pre2",
@@ -242,6 +337,199 @@ Deno.test({
         out.stderr,
       );
     }
+    assert.equal(out.code, 0, out.stderr);
+  },
+});
+
+Deno.test({
+  name:
+    "my_init stops a hanging shutdown script after KILL_PROCESS_TIMEOUT and runs the next",
+  ignore,
+  async fn() {
+    const { out, result } = await stopWhenUp(
+      {
+        args: [],
+        env: { KILL_PROCESS_TIMEOUT: "1" },
+        files: {
+          "/etc/service/a/run": service("a"),
+          "/etc/my_init.pre_shutdown.d/10_hang": bash([
+            `trap '${stamp("term")}; echo TERM >> /shared/order; exit 0' TERM`,
+            "echo hang >> /shared/order",
+            "while :; do sleep 0.05; done",
+          ].join("\n")),
+          "/etc/my_init.pre_shutdown.d/20_next": mark("next"),
+          "/etc/my_init.post_shutdown.d/10_post": mark("post"),
+        },
+      },
+      1,
+    );
+    assert.deepEqual(
+      result.order,
+      ["up a", "hang", "TERM", "next", "down a", "post"],
+      out.stderr,
+    );
+    assertAfterTimeout(
+      "the hanging script got TERM",
+      result.sentAt,
+      result.times.get("term"),
+      1000,
+      out,
+    );
+    assert.ok(
+      logLines(out.stderr).includes(
+        "/etc/my_init.pre_shutdown.d/10_hang did not finish in 1 s",
+      ),
+      out.stderr,
+    );
+    assert.equal(out.code, 0, out.stderr);
+  },
+});
+
+Deno.test({
+  name:
+    "my_init kills a main command that ignores TERM after KILL_PROCESS_TIMEOUT",
+  ignore,
+  async fn() {
+    // The main command logs its TERM and carries on; the pre-shutdown
+    // script, the next step, stamps its start: the KILL came in between.
+    const { out, result } = await withSandbox(
+      {
+        args: ["--skip-startup-files", "--", "/main"],
+        env: { KILL_PROCESS_TIMEOUT: "1" },
+        files: {
+          "/main": bash([
+            `trap '${stamp("term")}' TERM`,
+            "touch /shared/ready",
+            "while :; do sleep 0.05; done",
+          ].join("\n")),
+          "/etc/my_init.pre_shutdown.d/10_pre": bash(stamp("pre")),
+        },
+      },
+      async (box, done) => {
+        await box.waitFor("ready");
+        const sentAt = await stop(box);
+        await done;
+        return { sentAt, times: await readTimes(box) };
+      },
+    );
+    assert.ok(result.times.has("term"), `no TERM reached it\n${out.stderr}`);
+    assertAfterTimeout(
+      "the pre-shutdown script started",
+      result.sentAt,
+      result.times.get("pre"),
+      1000,
+      out,
+    );
+    assert.ok(
+      logLines(out.stderr).some((l) =>
+        /^\/main \(PID \d+\) did not shut down in time\. Forcing it to exit\.$/
+          .test(l)
+      ),
+      out.stderr,
+    );
+    assert.equal(out.code, 128 + 9, out.stderr);
+  },
+});
+
+Deno.test({
+  name:
+    "my_init on TERM in one-shot mode stops the main command before the pre-shutdown scripts",
+  ignore,
+  async fn() {
+    const { out, result } = await withSandbox(
+      {
+        args: ["--", "/main"],
+        env: PATIENT,
+        files: {
+          "/main": bash([
+            "trap 'echo main TERM >> /shared/order; exit 7' TERM",
+            `until [ "$(grep -c '^up' /shared/order 2>/dev/null)" = 2 ]; do sleep 0.05; done`,
+            "echo main ready >> /shared/order",
+            "while :; do sleep 0.05; done",
+          ].join("\n")),
+          "/etc/service/a/run": service("a"),
+          "/etc/service/b/run": service("b"),
+          "/etc/my_init.pre_shutdown.d/10_pre": mark("pre"),
+          "/etc/my_init.post_shutdown.d/10_post": mark("post"),
+        },
+      },
+      async (box, done) => {
+        await until(
+          "the main command ready",
+          async () => lines(await box.read("order")).includes("main ready"),
+        );
+        await stop(box);
+        await done;
+        return lines(await box.read("order"));
+      },
+    );
+    assertPhases(result, [
+      ["up a", "up b"],
+      ["main ready"],
+      ["main TERM"],
+      ["pre"],
+      ["down a", "down b"],
+      ["post"],
+    ], out);
+    assert.equal(out.code, 7, out.stderr);
+  },
+});
+
+Deno.test({
+  name:
+    "my_init ignores a second TERM during the shutdown in daemon mode and completes it",
+  ignore,
+  async fn() {
+    // The service stops only once /shared/release exists, so the second
+    // TERM comes while my_init waits for it.
+    const { out, result } = await withSandbox(
+      {
+        args: ["-v"],
+        env: PATIENT,
+        files: {
+          "/etc/service/a/run": bash([
+            "trap 'echo TERM a >> /shared/order; stop=1' TERM",
+            "echo up a >> /shared/order",
+            "stop=0",
+            "while [ $stop = 0 ]; do sleep 0.05; done",
+            "until [ -e /shared/release ]; do sleep 0.05; done",
+            "echo down a >> /shared/order",
+          ].join("\n")),
+          "/etc/my_init.pre_shutdown.d/10_pre": mark("pre"),
+          "/etc/my_init.post_shutdown.d/10_post": mark("post"),
+        },
+      },
+      async (box, done) => {
+        const order = async () => lines(await box.read("order"));
+        await until("service up", async () => (await order()).includes("up a"));
+        await stop(box);
+        await until("TERM a", async () => (await order()).includes("TERM a"));
+        await stop(box);
+        await until(
+          "my_init ignored the second TERM",
+          () =>
+            logLines(box.partial().stderr).includes(
+              "Ignoring SIGTERM: shutdown already in progress",
+            ),
+        );
+        await Deno.writeTextFile(`${box.shared}/release`, "");
+        await done;
+        return await order();
+      },
+    );
+    assert.deepEqual(
+      result,
+      ["up a", "pre", "TERM a", "down a", "post"],
+      out.stderr,
+    );
+    assert.equal(
+      logLines(out.stderr).filter((l) =>
+        l === "Received SIGTERM; shutting down..."
+      )
+        .length,
+      1,
+      out.stderr,
+    );
     assert.equal(out.code, 0, out.stderr);
   },
 });
@@ -279,24 +567,21 @@ Deno.test({
   },
 });
 
-/** `sv`-like wait, in sh, until every given service's stat reads `run`. */
-function waitRunning(names: string[]): string {
-  const checks = names.map((n) =>
-    `grep -q '^run' /etc/service/${n}/supervise/stat 2>/dev/null`
-  ).join(" && ");
-  return `until ${checks}; do sleep 0.05; done`;
-}
+/**
+ * my_init's arguments for a main command that runs once every enabled
+ * service is ready (up a second, as `--status` counts it).
+ */
+const ONCE_READY = ["--wait-for-services=20", "--", "sh", "-c"];
 
 Deno.test({
   name:
     "my_init --status prints ok lines and exits 0 when every enabled service is up",
   ignore,
   async fn() {
-    const main = `${waitRunning(["a", "b"])}; ` +
-      `${MY_INIT} --status > /shared/status; echo $? > /shared/rc`;
+    const main = `${MY_INIT} --status > /shared/status; echo $? > /shared/rc`;
     const { out, result } = await withSandbox(
       {
-        args: ["--", "sh", "-c", main],
+        args: [...ONCE_READY, main],
         files: {
           "/etc/service/a/run": script("exec sleep 1000"),
           "/etc/service/b/run": script("exec sleep 1000"),
@@ -324,13 +609,12 @@ Deno.test({
   ignore,
   async fn() {
     // Take b down through runsv's control FIFO, as `sv down b` does.
-    const main = `${waitRunning(["a", "b"])}; ` +
-      "printf d > /etc/service/b/supervise/control; " +
+    const main = "printf d > /etc/service/b/supervise/control; " +
       "until grep -q '^down' /etc/service/b/supervise/stat; do sleep 0.05; done; " +
       `${MY_INIT} --status > /shared/status; echo $? > /shared/rc`;
     const { out, result } = await withSandbox(
       {
-        args: ["--", "sh", "-c", main],
+        args: [...ONCE_READY, main],
         files: {
           "/etc/service/a/run": script("exec sleep 1000"),
           "/etc/service/b/run": script("exec sleep 1000"),
@@ -432,15 +716,20 @@ Deno.test({
 });
 
 /**
- * A main command that leaves two background processes behind and exits 3:
- * one stops on TERM (and logs it), one ignores TERM.
+ * A main command (/leave) that leaves two background processes behind and
+ * exits 3, stamping `exit` just before: one stops on TERM (and logs it),
+ * one ignores TERM.
  */
-const LEAVES_PROCESSES = [
-  "(trap '' TERM; exec sleep 100) &",
-  "(trap 'echo TERM >> /shared/bg; exit 0' TERM; touch /shared/bgready; " +
-  "while :; do sleep 0.05; done) &",
-  "until [ -e /shared/bgready ]; do sleep 0.05; done; exit 3",
-].join(" ");
+const LEAVES_PROCESSES = {
+  "/leave": bash([
+    "(trap '' TERM; exec sleep 100) &",
+    "(trap 'echo TERM >> /shared/bg; exit 0' TERM; touch /shared/bgready; " +
+    "while :; do sleep 0.05; done) &",
+    "until [ -e /shared/bgready ]; do sleep 0.05; done",
+    stamp("exit"),
+    "exit 3",
+  ].join("\n")),
+};
 
 Deno.test({
   name:
@@ -449,20 +738,17 @@ Deno.test({
   async fn() {
     const { out, result } = await withSandbox(
       {
-        args: [
-          "--skip-startup-files",
-          "--skip-runit",
-          "--",
-          "sh",
-          "-c",
-          LEAVES_PROCESSES,
-        ],
+        args: ["--skip-startup-files", "--skip-runit", "--", "/leave"],
         env: { KILL_ALL_PROCESSES_TIMEOUT: "1" },
+        files: LEAVES_PROCESSES,
       },
       async (box, done) => {
-        const t = Date.now();
         await done;
-        return { ms: Date.now() - t, bg: await box.read("bg") };
+        return {
+          endedAt: Date.now(),
+          times: await readTimes(box),
+          bg: await box.read("bg"),
+        };
       },
     );
     assert.equal(out.code, 3, out.stderr);
@@ -475,8 +761,57 @@ Deno.test({
       ),
       out.stderr,
     );
-    // KILL after about 1 s, not after sleep's 100 s (coarse bound).
-    assert.ok(result.ms < 30000, `took ${result.ms} ms`);
+    // The kill-all starts after the main command's exit; my_init exits
+    // right after the KILL: so it came after 1 s, and not much later.
+    assertAfterTimeout(
+      "my_init exited",
+      result.times.get("exit"),
+      result.endedAt,
+      1000,
+      out,
+    );
+  },
+});
+
+Deno.test({
+  name:
+    "my_init sends CONT with the kill-all's TERM, so a stopped leftover process stops gracefully",
+  ignore,
+  async fn() {
+    // A stopped process keeps a TERM pending until it is continued; without
+    // CONT it would only ever get the KILL, its TERM handler never run.
+    const main = bash([
+      "(trap 'echo TERM >> /shared/stopped; exit 0' TERM; " +
+      "touch /shared/sready; while :; do sleep 0.05; done) &",
+      "until [ -e /shared/sready ]; do sleep 0.05; done",
+      "kill -STOP $!",
+      // The state field of /proc/PID/stat (comm, "(bash)", has no space).
+      `until [ "$(cut -d ' ' -f 3 /proc/$!/stat)" = T ]; do sleep 0.05; done`,
+      "exit 3",
+    ].join("\n"));
+    const { out, result } = await withSandbox(
+      {
+        args: ["--skip-startup-files", "--skip-runit", "--", "/main"],
+        env: { KILL_ALL_PROCESSES_TIMEOUT: "10" },
+        files: { "/main": main },
+      },
+      async (box, done) => {
+        await done;
+        return await box.read("stopped");
+      },
+    );
+    assert.equal(out.code, 3, out.stderr);
+    assert.equal(
+      result,
+      "TERM\n",
+      `its TERM handler did not run\n${out.stderr}`,
+    );
+    assert.ok(
+      !logLines(out.stderr).includes(
+        "Not all processes have exited in time. Forcing them to exit.",
+      ),
+      out.stderr,
+    );
   },
 });
 
@@ -491,10 +826,9 @@ Deno.test({
           "--skip-startup-files",
           "--skip-runit",
           "--",
-          "sh",
-          "-c",
-          LEAVES_PROCESSES,
+          "/leave",
         ],
+        files: LEAVES_PROCESSES,
       },
       async (box, done) => {
         await done;

@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { type Sandbox, script, sleep } from "./_sandbox.ts";
+import { DIST, MY_INIT, type Sandbox, script, sleep } from "./_sandbox.ts";
 import {
   bash,
   ignore,
@@ -16,7 +16,7 @@ import {
   pool,
   procStat,
   withSandbox,
-} from "./my_init_helpers.ts";
+} from "./_my_init.ts";
 
 const FORWARDED = [
   "HUP",
@@ -152,8 +152,9 @@ Deno.test({
   name: "my_init ignores a second TERM during the shutdown",
   ignore,
   async fn() {
-    // The probe takes 1 s to shut down; a second TERM 200 ms in must neither
-    // reach it nor cut the shutdown short (KILL_PROCESS_TIMEOUT is 3 s).
+    // The probe takes 1 s to shut down; a second TERM while it does must
+    // neither reach it nor cut the shutdown short (KILL_PROCESS_TIMEOUT is
+    // 3 s). The second is sent once the probe logged the first.
     const main = bash([
       "trap 'echo TERM >> /shared/sigs; sleep 1; echo done > /shared/marker; exit 42' TERM",
       "touch /shared/ready",
@@ -164,7 +165,7 @@ Deno.test({
       async (box, done) => {
         await probeReady(box);
         await box.kill("SIGTERM");
-        await sleep(200);
+        await untilLogged(box, "TERM");
         await box.kill("SIGTERM");
         await done;
         return { marker: await box.read("marker"), sigs: await sigs(box) };
@@ -225,8 +226,10 @@ Deno.test({
 /**
  * Waits until PID 1 is my_init's launcher and has every signal blocked: its
  * first instruction (`env --block-signal`), from which on no signal may be
- * lost. Before, PID 1 is the sandbox's own bash (which blocks signals for
- * moments of its own: its cmdline tells it apart) and then chroot.
+ * lost. Before, PID 1 is the sandbox's bash, which blocks signals for
+ * moments of its own, then chroot; only a command line that names my_init
+ * (the launcher's stages, or the runtime running its bundle) counts: one
+ * read in the middle of an exec can come back empty.
  */
 async function untilSignalsBlocked(box: Sandbox): Promise<number> {
   const pid = await box.pid1();
@@ -235,8 +238,8 @@ async function untilSignalsBlocked(box: Sandbox): Promise<number> {
     const argv = (await Deno.readTextFile(`/proc/${pid}/cmdline`)).split("\0");
     const status = await Deno.readTextFile(`/proc/${pid}/status`);
     const mask = BigInt("0x" + /SigBlk:\s*([0-9a-f]+)/.exec(status)![1]);
-    const launcher = argv[0] !== "chroot" &&
-      !argv.some((a) => a.endsWith("sandbox.sh"));
+    const launcher = !argv.some((a) => a.endsWith("sandbox.sh")) &&
+      argv.some((a) => a === MY_INIT || a === `${DIST}/lib/my_init`);
     if (launcher && (mask & (1n << 14n))) return pid;
     if (Date.now() > deadline) throw new Error("PID 1 never blocked TERM");
   }
@@ -487,14 +490,14 @@ Deno.test({
             .length;
         const deadline = Date.now() + 20000;
         while (await ups() < 2 && Date.now() < deadline) await sleep(20);
-        await sleep(1000);
         const pid1 = await box.pid1();
         for (
           const sig of ["SIGHUP", "SIGUSR1", "SIGUSR2", "SIGWINCH"] as const
         ) {
           await box.kill(sig);
-          await sleep(200);
         }
+        // A check that nothing happens: the time a wrong reaction (runsvdir
+        // or a service stopped, restarted) takes to show in "order".
         await sleep(1000);
         const before = await box.read("order");
         const alive = (await procStat(pid1))?.state;
@@ -535,7 +538,6 @@ Deno.test({
       },
       async (box, done) => {
         await box.waitFor("ready", 20000);
-        await sleep(1000);
         const t = Date.now();
         await box.kill("SIGTERM");
         await done;
@@ -547,108 +549,9 @@ Deno.test({
       out.stderr,
       /did not shut down in time\. Forcing it to exit\./,
     );
-    // KILL comes after about 1 s, long before sleep's 100 s (coarse bound).
-    assert.ok(result < 30000, `took ${result} ms`);
-  },
-});
-
-/** The SigCgt mask (caught signals) of host pid `pid`, or undefined if gone. */
-function caughtSignals(pid: number): bigint | undefined {
-  try {
-    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-    const m = /^SigCgt:\s*([0-9a-f]+)$/m.exec(status);
-    return m ? BigInt(`0x${m[1]}`) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Bit of signal `n` in a /proc/PID/status mask. */
-const sigBit = (n: number) => 1n << BigInt(n - 1);
-
-/**
- * Starts `runs` sandboxes and sends `signal` to PID 1 the moment it first
- * catches it; returns a line per run where PID 1 did not exit with `want`.
- */
-async function signalAtFirstCatch(
-  signal: "SIGTERM" | "SIGINT",
-  number: number,
-  want: number,
-  runs: number,
-): Promise<string[]> {
-  const results = await pool(
-    Array.from({ length: runs }, (_, i) => i),
-    3,
-    async (i) => {
-      let caught: bigint | undefined;
-      const { out, result } = await withSandbox(
-        {
-          args: [...ONE_SHOT, "sh", "-c", "touch /shared/ready; exec sleep 30"],
-        },
-        async (box, done) => {
-          const pid1 = await box.pid1();
-          const deadline = Date.now() + 20000;
-          // A busy poll: the window is a few milliseconds wide.
-          while (Date.now() < deadline) {
-            caught = caughtSignals(pid1);
-            if (caught === undefined) break;
-            if (caught & sigBit(number)) {
-              Deno.kill(pid1, signal);
-              break;
-            }
-          }
-          const first = await Promise.race([
-            done,
-            sleep(3000).then(() => "late" as const),
-          ]);
-          // Not a failure in itself: a signal may be lost before the
-          // listeners exist. A second one must work.
-          if (first === "late") await box.kill(signal);
-          await done;
-          return await Deno.stat(`${box.shared}/ready`).then(
-            () => true,
-            () => false,
-          );
-        },
-        40000,
-      );
-      return { i, caught: caught?.toString(16), out, started: result };
-    },
-  );
-  // Deno 2.9.1 itself dies of SIGSEGV when a TERM lands in the first ~2 ms
-  // after it starts catching TERM, before any JS runs (measured: a bare
-  // script with a listener as its first statement dies the same way). No JS
-  // can close that window; what must hold is that it is before any child
-  // exists: a crash there stops an empty container, as asked, with 139.
-  // Once the main command has started, the signal must be handled cleanly.
-  return results.filter((r) =>
-    r.started
-      ? r.out.signal !== null || r.out.code !== want
-      : r.out.code !== want && r.out.signal !== "SIGSEGV" && r.out.code !== 139
-  )
-    .map((r) =>
-      `run ${r.i}: ${signal} sent with SigCgt ${r.caught}: ` +
-      `signal ${r.out.signal}, code ${r.out.code}, stderr ${
-        JSON.stringify(r.out.stderr)
-      }`
-    );
-}
-
-// The earliest moment a signal from outside is not dropped by the kernel
-// (PID 1 of a namespace only gets the signals it catches) is when the runtime
-// starts catching it. Deno 2.9.1 catches HUP, INT and TERM on its own before
-// my_init's listeners exist (SigCgt 0x100004443: no CHLD yet, which my_init
-// binds first); a signal then must still stop the main command, never crash
-// PID 1 with SIGSEGV (139). The sandbox's shells before the runtime catch
-// only INT and CHLD, so the TERM bit marks the runtime. Repeated, since the
-// window is a few milliseconds wide.
-
-Deno.test({
-  name:
-    "my_init handles a TERM sent the moment PID 1 first catches TERM, and never dies once a child runs",
-  ignore,
-  async fn() {
-    assert.deepEqual(await signalAtFirstCatch("SIGTERM", 15, 128 + 15, 40), []);
+    // KILL_PROCESS_TIMEOUT=1: KILL after 1 s; the margin of 1.5 s is for a
+    // loaded 2-core machine (the tight bounds are in my_init_shutdown_test).
+    assert.ok(result >= 1000 && result < 2500, `took ${result} ms`);
   },
 });
 

@@ -1,14 +1,21 @@
 /**
- * setuser, run as built (dist/setuser) by root on the host, against users
- * and groups each test creates and removes.
+ * setuser, run as built (dist/setuser) by root. The tests that need users of
+ * their own run setuser in a sandbox (tests/ns/_sandbox.ts: a PID namespace
+ * chrooted into an overlay of /) whose /etc/passwd and /etc/group are the
+ * host's plus a test user and two groups: the host's files are never
+ * written, so a killed run leaves nothing behind. The others run it on the
+ * host with users it has (root, nobody).
  *
  * @module
  */
 
 import assert from "node:assert/strict";
 import { USAGE } from "../../setuser/cli.ts";
+import { type Fixture as Files, runSandbox } from "./_sandbox.ts";
 
 // BASEIMAGE_DIST: test another build of the tools (e.g. a rootfs) than dist/.
+// The sandbox shows the host's root filesystem and this repository: the
+// build must lie on one of them.
 const DIST = Deno.env.get("BASEIMAGE_DIST") ??
   new URL("../../dist/", import.meta.url).pathname;
 const SETUSER = `${DIST.replace(/\/?$/, "/")}setuser`;
@@ -37,19 +44,48 @@ async function run(
   };
 }
 
-async function must(cmd: string, args: string[]): Promise<string> {
-  const r = await run(cmd, args);
-  if (r.code !== 0) {
-    throw new Error(`${cmd} ${args.join(" ")}: ${r.code} ${r.stderr}`);
-  }
-  return r.stdout.trim();
-}
-
 function setuser(
   args: string[],
   env?: Record<string, string>,
 ): Promise<Result> {
   return run(SETUSER, args, env);
+}
+
+/** How a command runs in a sandbox. */
+interface SandboxRun {
+  /** Files laid over the root (e.g. /etc/passwd). */
+  files?: Files;
+  /** Its environment (PATH is added). */
+  env?: Record<string, string>;
+  /** Mount /proc (default true). */
+  proc?: boolean;
+}
+
+/**
+ * Runs `argv` in a sandbox, as the child of its PID 1 shell (which passes
+ * the exit status on): setuser runs as it does in a container, not as
+ * PID 1. Also returns the files the command left in /shared.
+ */
+async function runInSandbox(
+  argv: string[],
+  options: SandboxRun = {},
+): Promise<Result & { shared: Record<string, string> }> {
+  const r = await runSandbox({
+    // The sandbox's root comes out mode 0700 (it takes the mode of the
+    // fixture's temporary directory): open it to the user, in the overlay.
+    // `; exit $?` keeps the shell from exec'ing the command in its place.
+    command: [
+      "/bin/sh",
+      "-c",
+      'chmod 0755 / && "$@"; exit $?',
+      "sh",
+      ...argv,
+    ],
+    files: options.files,
+    env: options.env,
+    proc: options.proc,
+  });
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr, shared: r.shared };
 }
 
 /** A user with a login group and one supplementary group, all new. */
@@ -60,45 +96,60 @@ interface Fixture {
   gid: number;
   extra: string;
   extraGid: number;
+  /** Runs `argv` in a sandbox where the user exists. */
+  run(argv: string[], options?: Omit<SandboxRun, "files">): Promise<Result>;
 }
 
+/** The ids (third field) of a passwd or group file. */
+function ids(text: string): Set<number> {
+  return new Set(
+    text.split("\n").filter((l) => l.includes(":")).map((l) =>
+      Number(l.split(":")[2])
+    ),
+  );
+}
+
+/**
+ * The host's /etc/passwd and /etc/group plus a user with its login group
+ * and a supplementary group, on ids neither file uses (as useradd would
+ * pick them), for sandboxes only.
+ */
 async function withUser(fn: (f: Fixture) => Promise<void>): Promise<void> {
-  const tag = `${Deno.pid.toString(36)}${
-    Math.floor(Math.random() * 1e6).toString(36)
-  }`;
-  const user = `bisu${tag}`, primary = `bisp${tag}`, extra = `bise${tag}`;
-  try {
-    await must("groupadd", [primary]);
-    await must("groupadd", [extra]);
-    await must("useradd", [
-      "-M",
-      "-d",
-      `/home/${user}`,
-      "-s",
-      "/bin/sh",
-      "-g",
-      primary,
-      "-G",
-      extra,
-      user,
-    ]);
-    await fn({
-      user,
-      uid: Number(await must("id", ["-u", user])),
-      primary,
-      gid: Number(
-        await must("getent", ["group", primary]).then((l) => l.split(":")[2]),
-      ),
-      extra,
-      extraGid: Number(
-        await must("getent", ["group", extra]).then((l) => l.split(":")[2]),
-      ),
-    });
-  } finally {
-    await run("userdel", [user]);
-    await run("groupdel", [extra]);
-    await run("groupdel", [primary]);
+  const withNewline = (t: string) =>
+    t === "" || t.endsWith("\n") ? t : `${t}\n`;
+  const passwd = withNewline(await Deno.readTextFile("/etc/passwd"));
+  const group = withNewline(await Deno.readTextFile("/etc/group"));
+  const taken = new Set([...ids(passwd), ...ids(group)]);
+  const free = (from: number) => {
+    let id = from;
+    while (taken.has(id)) id++;
+    taken.add(id);
+    return id;
+  };
+  const uid = free(42000), gid = free(uid), extraGid = free(gid);
+  const user = "bisetuser", primary = "bisetuserp", extra = "bisetusere";
+  for (
+    const [name, text] of [[user, passwd], [primary, group], [extra, group]]
+  ) {
+    assert.ok(!text.split("\n").some((l) => l.startsWith(`${name}:`)), name);
   }
+  const files: Files = {
+    "/etc/passwd": `${passwd}${user}:x:${uid}:${gid}::/home/${user}:/bin/sh\n`,
+    "/etc/group":
+      `${group}${primary}:x:${gid}:\n${extra}:x:${extraGid}:${user}\n`,
+  };
+  await fn({
+    user,
+    uid,
+    primary,
+    gid,
+    extra,
+    extraGid,
+    run: async (argv, options = {}) => {
+      const r = await runInSandbox(argv, { ...options, files });
+      return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+    },
+  });
 }
 
 function sorted(ids: string): number[] {
@@ -110,7 +161,8 @@ Deno.test({
   ignore,
   fn: () =>
     withUser(async (f) => {
-      const r = await setuser([
+      const r = await f.run([
+        SETUSER,
         f.user,
         "sh",
         "-c",
@@ -135,10 +187,11 @@ Deno.test({
   ignore,
   fn: () =>
     withUser(async (f) => {
-      const byUid = await setuser([String(f.uid), "id", "-un"]);
+      const byUid = await f.run([SETUSER, String(f.uid), "id", "-un"]);
       assert.equal(byUid.stdout.trim(), f.user, byUid.stderr);
       for (const group of [f.extra, String(f.extraGid)]) {
-        const r = await setuser([
+        const r = await f.run([
+          SETUSER,
           `${f.user}:${group}`,
           "sh",
           "-c",
@@ -158,10 +211,12 @@ Deno.test({
   ignore,
   fn: () =>
     withUser(async (f) => {
-      const r = await setuser([f.user, "env"], {
-        KEEP_ME: "a value with spaces",
-        HOME: "/root",
-        USER: "root",
+      const r = await f.run([SETUSER, f.user, "env"], {
+        env: {
+          KEEP_ME: "a value with spaces",
+          HOME: "/root",
+          USER: "root",
+        },
       });
       assert.equal(r.code, 0, r.stderr);
       const env = new Map(
@@ -186,7 +241,8 @@ Deno.test({
   ignore,
   fn: () =>
     withUser(async (f) => {
-      const r = await run("sh", [
+      const r = await f.run([
+        "sh",
         "-c",
         `echo $$; exec "$0" "$1" sh -c 'echo $$'`,
         SETUSER,
@@ -204,9 +260,10 @@ Deno.test({
   ignore,
   fn: () =>
     withUser(async (f) => {
-      const exit = await setuser([f.user, "sh", "-c", "exit 42"]);
+      const exit = await f.run([SETUSER, f.user, "sh", "-c", "exit 42"]);
       assert.equal(exit.code, 42);
-      const args = await setuser([
+      const args = await f.run([
+        SETUSER,
         f.user,
         "printf",
         "[%s]\\n",
@@ -225,7 +282,8 @@ Deno.test({
   fn: () =>
     withUser(async (f) => {
       // The caller ignores SIGPIPE too: the reset is setuser's doing.
-      const r = await run("sh", [
+      const r = await f.run([
+        "sh",
         "-c",
         `trap '' PIPE; exec "$0" "$1" cat /proc/self/status`,
         SETUSER,
@@ -247,7 +305,8 @@ Deno.test({
   fn: () =>
     withUser(async (f) => {
       const listing = (prefix: string) =>
-        run("sh", [
+        f.run([
+          "sh",
           "-c",
           `exec 7</dev/null; exec ${prefix} ls /proc/self/fd`,
           SETUSER,
@@ -270,7 +329,8 @@ Deno.test({
   },
 });
 
-const USAGE_LINE = "Usage: setuser USER[:GROUP] COMMAND [ARGS...]\n";
+const USAGE_LINE = "Usage: setuser USER[:GROUP] COMMAND [ARGS...]\n" +
+  "Try 'setuser --help'.\n";
 
 Deno.test({
   name: "setuser without a command prints the usage line and exits 1",
@@ -342,7 +402,7 @@ Deno.test({
   ignore,
   fn: () =>
     withUser(async (f) => {
-      const r = await setuser([f.user, SETUSER, "root", "id"]);
+      const r = await f.run([SETUSER, f.user, SETUSER, "root", "id"]);
       assert.deepEqual(r, {
         code: 1,
         stdout: "",
@@ -350,7 +410,7 @@ Deno.test({
           `setuser: fatal: unable to switch to user "root": not running as root (uid ${f.uid})\n`,
       });
       // Switching to oneself needs no privilege and changes nothing.
-      const self = await setuser([f.user, SETUSER, f.user, "id", "-u"]);
+      const self = await f.run([SETUSER, f.user, SETUSER, f.user, "id", "-u"]);
       assert.equal(self.stdout.trim(), String(f.uid), self.stderr);
     }),
 });
@@ -358,31 +418,63 @@ Deno.test({
 Deno.test({
   name: "setuser runs nothing when the privilege drop fails",
   ignore,
-  fn: () =>
-    withUser(async (f) => {
-      const marker = await Deno.makeTempFile();
-      await Deno.remove(marker);
-      try {
-        // A user namespace mapping only root: setgroups is denied there.
-        const r = await run("unshare", [
-          "--user",
-          "--map-root-user",
-          SETUSER,
-          f.user,
-          "touch",
-          marker,
-        ]);
-        assert.deepEqual(r, {
-          code: 1,
-          stdout: "",
-          stderr:
-            `setuser: fatal: unable to set the groups of "${f.user}": Operation not permitted (EPERM)\n`,
-        });
-        await assert.rejects(Deno.stat(marker), Deno.errors.NotFound);
-      } finally {
-        await Deno.remove(marker).catch(() => {});
-      }
-    }),
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    const marker = `${dir}/ran`;
+    try {
+      // A user namespace mapping only root: setgroups is denied there. On
+      // the host (a chroot, as the sandbox is, may not create a user
+      // namespace), with a user the host has: nothing is written but here.
+      const r = await run("unshare", [
+        "--user",
+        "--map-root-user",
+        SETUSER,
+        "nobody",
+        "touch",
+        marker,
+      ]);
+      assert.deepEqual(r, {
+        code: 1,
+        stdout: "",
+        stderr:
+          'setuser: fatal: unable to set the groups of "nobody": Operation not permitted (EPERM)\n',
+      });
+      await assert.rejects(Deno.stat(marker), Deno.errors.NotFound);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "setuser runs nothing when root can be taken back after the drop, and exits 1",
+  ignore,
+  fn: async () => {
+    // SECBIT_NO_SETUID_FIXUP: setuid() from root keeps the capabilities
+    // (CAP_SETUID among them), so every id reads the target's and yet
+    // setuid(0) succeeds: only setuser's attempt to take root back sees it.
+    // /shared is writable by anyone, so the command would leave its marker
+    // even without the capabilities.
+    const r = await runInSandbox([
+      "setpriv",
+      "--securebits",
+      "+no_setuid_fixup",
+      SETUSER,
+      "nobody",
+      "touch",
+      "/shared/ran",
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.ok(
+      r.stderr.startsWith(
+        'setuser: fatal: privilege drop to "nobody" incomplete: setuid(0) succeeded afterwards',
+      ),
+      r.stderr,
+    );
+    assert.equal(r.shared.ran, undefined, "the command ran");
+  },
 });
 
 Deno.test({
@@ -390,17 +482,10 @@ Deno.test({
   ignore,
   fn: () =>
     withUser(async (f) => {
-      // A tmpfs hides /proc: the check falls back to the libc getters.
-      const r = await run("/usr/bin/unshare", [
-        "--mount",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        'mount -t tmpfs tmpfs /proc && exec "$0" "$1" sh -c "id -u; id -G"',
-        SETUSER,
-        f.user,
-      ]);
+      // No /proc in the sandbox: the check falls back to the libc getters.
+      const r = await f.run([SETUSER, f.user, "sh", "-c", "id -u; id -G"], {
+        proc: false,
+      });
       assert.equal(r.code, 0, r.stderr);
       const [uid, groups] = r.stdout.trim().split("\n");
       assert.equal(Number(uid), f.uid);
