@@ -17,11 +17,19 @@ fi
 ## install_clean and the Deno runtime) arrive with the Dockerfile's last
 ## COPY; here the directories and files my_init uses.
 mkdir -p /etc/my_init.d /etc/my_init.pre_shutdown.d /etc/my_init.post_shutdown.d
-## /etc/container_environment itself (0700) is made by prepare.sh.
-touch /etc/container_environment.sh /etc/container_environment.json
+## /etc/container_environment itself (0700) is made by prepare.sh. The
+## dumps are links to /run, where my_init writes them when /etc is
+## read-only (README, "Read-only root"); on a writable root it replaces
+## each link with the file, as phusion's has it. The /run files here make
+## the links lead somewhere before my_init ran (a RUN step of a derived
+## image, a container whose /run is the image's).
 groupadd -g 8377 docker_env
-chown :docker_env /etc/container_environment.sh /etc/container_environment.json
-chmod 640 /etc/container_environment.sh /etc/container_environment.json
+mkdir -p /run
+touch /run/container_environment.sh /run/container_environment.json
+chown :docker_env /run/container_environment.sh /run/container_environment.json
+chmod 640 /run/container_environment.sh /run/container_environment.json
+ln -sfn /run/container_environment.sh /etc/container_environment.sh
+ln -sfn /run/container_environment.json /etc/container_environment.json
 ln -sf /etc/container_environment.sh /etc/profile.d/
 
 ## /sbin/my_init, /sbin/setuser and /sbin/install_clean: the launchers live in
@@ -35,9 +43,10 @@ fi
 
 ## Install runit.
 minimal_apt_get_install runit
-## Debian's packaged services (/etc/sv/*) keep their supervise directories
-## in /run/runit/supervise, which is empty at each boot (tmpfs /run):
-## recreate it before runsvdir starts, for users who enable one of those.
+## The services' supervise directories are links into /run/runit/supervise
+## (as Debian's packaged services, /etc/sv/*, have them; ours get theirs
+## from supervise_in_run), which is empty at each boot (tmpfs /run): the
+## directories behind the links are made before runsvdir starts.
 cp /bd_build/services/runit/00_runit_supervise.sh /etc/my_init.d/
 chmod 755 /etc/my_init.d/00_runit_supervise.sh
 

@@ -408,3 +408,82 @@ export function envFileNameProblem(
   }
   return undefined;
 }
+
+/**
+ * Whether `e`, thrown by a file operation, says that the file system is
+ * read-only (EROFS): a `--read-only` container, Kubernetes'
+ * `readOnlyRootFilesystem`. Deno gives such an error no class of its own,
+ * only the errno's name in `code`.
+ */
+export function isReadOnlyFsError(e: unknown): boolean {
+  return e instanceof Error && (e as { code?: unknown }).code === "EROFS";
+}
+
+/**
+ * A part of the container environment (the directory or a dump) that could
+ * not be written at its path because that is on a read-only file system.
+ */
+export interface ReadOnlyMove {
+  /** Its path, on a read-only file system. */
+  from: string;
+  /** Where it went instead, or was meant to; undefined without a fallback. */
+  to?: string;
+  /** Why `to` could not be written either; undefined when it was. */
+  error?: string;
+}
+
+/** "a", "a and b", "a, b and c". */
+function listing(items: readonly string[]): string {
+  return items.length < 2
+    ? items.join("")
+    : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+}
+
+/**
+ * The one warning an export gives about parts that a read-only file system
+ * kept from their paths, or undefined for none. One line for them all, as
+ * each startup script is followed by another export: a warning per part,
+ * per variable or per script would bury the log.
+ */
+export function readOnlyWarning(
+  moves: readonly ReadOnlyMove[],
+): string | undefined {
+  if (moves.length === 0) return undefined;
+  const from = moves.map((m) => m.from);
+  const moved = moves.filter((m) => m.to !== undefined && m.error === undefined)
+    .map((m) => m.to!);
+  const failed = moves.filter((m) =>
+    m.to !== undefined && m.error !== undefined
+  );
+  const clauses: string[] = [];
+  if (moved.length > 0) clauses.push(`writing ${listing(moved)} instead`);
+  if (failed.length > 0) {
+    clauses.push(
+      `unable to write ${listing(failed.map((m) => m.to!))} either (${
+        failed[0].error
+      })`,
+    );
+  }
+  if (moved.length + failed.length < moves.length) {
+    clauses.push("not written");
+  }
+  const verb = from.length === 1 ? "is" : "are";
+  return `${listing(from)} ${verb} on a read-only file system: ${
+    clauses.join("; ")
+  }`;
+}
+
+/**
+ * The entries of a fallback directory to remove before a boot's first
+ * export into it: all but the variables written now. Unlike the usual
+ * directory, which the image and its users fill, a fallback directory holds
+ * only what an earlier boot exported (a /run that is not a tmpfs keeps it),
+ * and importing its leftovers after a startup script would bring back
+ * variables this container was never given.
+ */
+export function staleEnvFiles(
+  names: readonly string[],
+  written: ReadonlySet<string>,
+): string[] {
+  return names.filter((name) => !written.has(name)).sort(compareByBytes);
+}

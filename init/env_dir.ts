@@ -7,7 +7,8 @@
  * come from the files as they are.
  *
  * Nothing here throws: PID 1 must outlive a bad file or a read-only /etc, so
- * every problem becomes a call of `warn` and the step carries on.
+ * every problem becomes a call of `warn` and the step carries on. A part on
+ * a read-only file system moves to a fallback path, with one warning.
  *
  * @module
  */
@@ -25,12 +26,16 @@ import {
   envSpace,
   envSpaceProblem,
   exportedEntries,
+  isReadOnlyFsError,
   jsonDumpOmissions,
   mergeEnv,
   NEVER_EXPORTED,
+  type ReadOnlyMove,
+  readOnlyWarning,
   renderJsonDump,
   renderShellDump,
   shellDumpEntries,
+  staleEnvFiles,
 } from "./env.ts";
 
 /** Where the container environment lives. */
@@ -48,6 +53,19 @@ export const DEFAULT_ENV_PATHS: EnvPaths = {
   dir: "/etc/container_environment",
   shellDump: "/etc/container_environment.sh",
   jsonDump: "/etc/container_environment.json",
+};
+
+/**
+ * Where my_init writes the parts of {@link DEFAULT_ENV_PATHS} that are on a
+ * read-only file system (a read-only root), under /run, which such a
+ * container has as a tmpfs (README, "Read-only root"). The image links
+ * /etc/container_environment.sh and .json here, so that `source
+ * /etc/container_environment.sh` reads the dump wherever it was written.
+ */
+export const RUN_ENV_PATHS: EnvPaths = {
+  dir: "/run/container_environment",
+  shellDump: "/run/container_environment.sh",
+  jsonDump: "/run/container_environment.json",
 };
 
 /**
@@ -185,10 +203,25 @@ function readEnvFile(name: string, path: string): EnvFileVerdict {
   return decodeEnvFile(name, bytes);
 }
 
+/**
+ * Where each part of the container environment was written, as
+ * {@link exportEnv} returns it: a part it wrote nowhere is left out.
+ */
+export type EnvTargets = Partial<EnvPaths>;
+
 /** Options of {@link exportEnv}. */
 export interface ExportEnvOptions {
-  /** Where to write; {@link DEFAULT_ENV_PATHS} if not given. */
-  paths?: EnvPaths;
+  /**
+   * Where to write; {@link DEFAULT_ENV_PATHS} if not given. A part left out
+   * is not written (an earlier export found no place for it).
+   */
+  paths?: EnvTargets;
+  /**
+   * Where a part goes when its path is on a read-only file system (EROFS);
+   * without it, such a part is written nowhere. Either way one warning
+   * says so. {@link RUN_ENV_PATHS} for my_init at boot.
+   */
+  fallback?: EnvPaths;
   /** Reports a problem; the export carries on. */
   warn: (msg: string) => void;
   /** Group given read access to the dumps; {@link DOCKER_ENV_GID} if not given. */
@@ -207,41 +240,43 @@ export interface ExportEnvOptions {
  * shell and JSON dumps. Each file is written as a temporary and renamed, so a
  * reader sees the old or the new file, never half of one. Without the
  * directory nothing is exported (phusion); dumps someone deleted are written
- * again. The dumps get mode 0640 and group
- * `gid`. A failed chown (my_init not root, `docker run --user`) is reported
- * once per call. Files of variables that no longer exist are left in place,
- * as phusion does: the directory is also the user's input.
+ * again, and a dump that is a symbolic link is replaced by the file (the
+ * image links the dumps into /run for a read-only root). The dumps get mode
+ * 0640 and group `gid`. A failed chown (my_init not root, `docker run
+ * --user`) is reported once per call. Files of variables that no longer
+ * exist are left in place, as phusion does: the directory is also the
+ * user's input.
+ *
+ * A part whose path is on a read-only file system goes to its `fallback`
+ * path instead, where the fallback directory is first emptied of an earlier
+ * boot's files; one warning per call names what moved, not one per file.
+ * Returns where each part went, for the next calls of the boot.
  */
 export function exportEnv(
   environment: ReadonlyMap<string, string>,
   options: ExportEnvOptions,
-): void {
+): EnvTargets {
   const paths = options.paths ?? DEFAULT_ENV_PATHS;
+  const { fallback, warn } = options;
   const gid = options.gid ?? DOCKER_ENV_GID;
-  const { warn } = options;
-  if (!usableDir(paths.dir, warn)) return;
+  if (paths.dir !== undefined && !usableDir(paths.dir, warn)) return {};
   const env = Object.fromEntries(environment);
-  if (options.toDir ?? true) writeEnvDir(paths.dir, env, warn);
+  const moves: ReadOnlyMove[] = [];
+  const targets: EnvTargets = { ...paths };
+  if (paths.dir !== undefined && (options.toDir ?? true)) {
+    targets.dir = writePart(paths.dir, fallback?.dir, moves, (dir) => {
+      if (dir !== paths.dir) prepareFallbackDir(dir, env);
+      writeEnvDir(dir, env, warn);
+    });
+  }
 
-  for (const { name, reason } of shellDumpEntries(env).omitted) {
-    warn(`Leaving ${name} out of ${paths.shellDump}: ${reason}`);
-  }
-  for (const name of jsonDumpOmissions(env)) {
-    warn(
-      `Leaving ${name} out of ${paths.jsonDump}: it is not UTF-8, which JSON cannot hold`,
-    );
-  }
   let chownWarned = false;
   const chownFailed = (path: string, e: unknown) => {
     if (chownWarned) return;
     chownWarned = true;
     warn(`Unable to give ${path} to group ${gid}: ${errorMessage(e)}`);
   };
-  const dumps: [string, string][] = [
-    [paths.shellDump, renderShellDump(env)],
-    [paths.jsonDump, renderJsonDump(env)],
-  ];
-  for (const [path, text] of dumps) {
+  const writeDump = (text: string) => (path: string) => {
     try {
       writeAtomically(path, text, {
         temp: `${path}.new`,
@@ -250,12 +285,100 @@ export function exportEnv(
         chownFailed,
       });
     } catch (e) {
+      if (isReadOnlyFsError(e)) throw e;
       warn(`Unable to write ${path}: ${errorMessage(e)}`);
+    }
+  };
+  if (paths.shellDump !== undefined) {
+    const path = writePart(
+      paths.shellDump,
+      fallback?.shellDump,
+      moves,
+      writeDump(renderShellDump(env)),
+    );
+    targets.shellDump = path;
+    for (const { name, reason } of shellDumpEntries(env).omitted) {
+      if (path !== undefined) warn(`Leaving ${name} out of ${path}: ${reason}`);
+    }
+  }
+  if (paths.jsonDump !== undefined) {
+    const path = writePart(
+      paths.jsonDump,
+      fallback?.jsonDump,
+      moves,
+      writeDump(renderJsonDump(env)),
+    );
+    targets.jsonDump = path;
+    for (const name of jsonDumpOmissions(env)) {
+      if (path === undefined) continue;
+      warn(
+        `Leaving ${name} out of ${path}: it is not UTF-8, which JSON cannot hold`,
+      );
+    }
+  }
+  const warning = readOnlyWarning(moves);
+  if (warning !== undefined) warn(warning);
+  return targets;
+}
+
+/**
+ * Writes one part of the environment with `write`, at `path` or, when that
+ * is on a read-only file system, at `fallback`; records such a move in
+ * `moves`. Returns where the part went, undefined for nowhere. `write`
+ * reports other problems itself and throws only EROFS.
+ */
+function writePart(
+  path: string,
+  fallback: string | undefined,
+  moves: ReadOnlyMove[],
+  write: (path: string) => void,
+): string | undefined {
+  try {
+    write(path);
+    return path;
+  } catch (e) {
+    if (!isReadOnlyFsError(e)) throw e;
+  }
+  if (fallback === undefined) {
+    moves.push({ from: path });
+    return undefined;
+  }
+  try {
+    write(fallback);
+  } catch (e) {
+    moves.push({ from: path, to: fallback, error: errorMessage(e) });
+    return undefined;
+  }
+  moves.push({ from: path, to: fallback });
+  return fallback;
+}
+
+/**
+ * Makes the fallback directory (mode 0700, as the image's) and removes what
+ * an earlier boot left in it. Throws if it cannot be made.
+ */
+function prepareFallbackDir(
+  dir: string,
+  env: Readonly<Record<string, string>>,
+): void {
+  Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  Deno.chmodSync(dir, 0o700);
+  const written = new Set(exportedEntries(env).map(([name]) => name));
+  const names = [...Deno.readDirSync(dir)].map((entry) => entry.name);
+  for (const name of staleEnvFiles(names, written)) {
+    try {
+      Deno.removeSync(`${dir}/${name}`);
+    } catch {
+      // Not ours to remove (a directory someone made): import skips it.
     }
   }
 }
 
-/** Writes one file per exported variable into `dir`. */
+/**
+ * Writes one file per exported variable into `dir`, warning about each
+ * file it cannot write. Throws at the first EROFS instead: on a read-only
+ * file system no file can be written, and the caller moves the directory.
+ */
 function writeEnvDir(
   dir: string,
   env: Readonly<Record<string, string>>,
@@ -275,6 +398,7 @@ function writeEnvDir(
         mode: 0o600,
       });
     } catch (e) {
+      if (isReadOnlyFsError(e)) throw e;
       warn(`Unable to write ${path}: ${errorMessage(e)}`);
     }
   }

@@ -744,3 +744,209 @@ Deno.test({
     });
   },
 });
+
+Deno.test("exportEnv() replaces a dump that is a symbolic link with the file, as the image's links are on a writable root", async () => {
+  await withEnvPaths((paths, warnings, warn) => {
+    Deno.mkdirSync(paths.dir, { mode: 0o700 });
+    const target = join(paths.dir, "..", "elsewhere.sh");
+    Deno.symlinkSync(target, paths.shellDump);
+    const targets = exportEnv(new Map([["ENV_DIR_TEST_A", "a"]]), {
+      paths,
+      warn,
+      gid: Deno.gid() ?? undefined,
+    });
+    assert.deepEqual(targets, paths);
+    assert.equal(Deno.lstatSync(paths.shellDump).isFile, true);
+    assert.equal(read(paths.shellDump), "export ENV_DIR_TEST_A='a'\n");
+    assert.throws(() => Deno.statSync(target), Deno.errors.NotFound);
+    assert.deepEqual(warnings, []);
+  });
+});
+
+/** The image's layout under `root`: etc/ and run/, as DEFAULT_ENV_PATHS and RUN_ENV_PATHS. */
+function layout(root: string): { etc: EnvPaths; run: EnvPaths } {
+  const at = (dir: string): EnvPaths => ({
+    dir: join(root, dir, "container_environment"),
+    shellDump: join(root, dir, "container_environment.sh"),
+    jsonDump: join(root, dir, "container_environment.json"),
+  });
+  Deno.mkdirSync(join(root, "etc", "container_environment"), {
+    recursive: true,
+    mode: 0o700,
+  });
+  Deno.mkdirSync(join(root, "run"));
+  return { etc: at("etc"), run: at("run") };
+}
+
+/**
+ * Runs `script` (with the module's exports, `etc`, `run` and `warn` in
+ * scope; it sets `result`) in a fresh Deno in a mount namespace of its own
+ * where the directories `readOnly` are read-only, as a `--read-only`
+ * container's root; returns its warnings and result.
+ */
+async function inReadOnlyNamespace(
+  dirs: { etc: EnvPaths; run: EnvPaths },
+  readOnly: string[],
+  script: string,
+): Promise<{ warnings: string[]; result: unknown }> {
+  const module = new URL("./env_dir.ts", import.meta.url).href;
+  const code = [
+    `import * as m from ${JSON.stringify(module)};`,
+    "const { exportEnv, importEnvDir } = m;",
+    `const { etc, run } = ${JSON.stringify(dirs)};`,
+    "const warnings = [];",
+    "const warn = (msg) => warnings.push(msg);",
+    "let result;",
+    script,
+    "console.log(JSON.stringify({ warnings, result }));",
+  ].join("\n");
+  const mounts = 'for d; do mount --bind "$d" "$d" && ' +
+    'mount -o remount,bind,ro "$d" "$d" || exit 97; done; ' +
+    'exec "$DENO" eval --no-lock "$CODE"';
+  const out = await new Deno.Command("unshare", {
+    args: ["--mount", "--propagation", "private", "sh", "-c", mounts, "sh"]
+      .concat(readOnly),
+    env: { DENO: Deno.execPath(), CODE: code, NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}
+
+Deno.test({
+  name:
+    "exportEnv() writes what a read-only file system keeps from its paths to the fallback, with one warning",
+  ignore: !isRoot,
+  fn: async () => {
+    await withEnvPaths(async (paths) => {
+      const root = join(paths.dir, "..");
+      const { etc, run } = layout(root);
+      writeVar(etc, "ENV_DIR_TEST_IMAGE", "from the image");
+      // The image's links: readers of the /etc dumps get the /run ones.
+      Deno.symlinkSync(run.shellDump, etc.shellDump);
+      Deno.symlinkSync(run.jsonDump, etc.jsonDump);
+      const { warnings, result } = await inReadOnlyNamespace(
+        { etc, run },
+        [join(root, "etc")],
+        `const env = importEnvDir(new Map([["ENV_DIR_TEST_A", "a"], ["HOME", "/root"]]),
+           { paths: etc, clear: false, override: false, warn });
+         const targets = exportEnv(env, { paths: etc, fallback: run, warn });
+         // A startup script changes a variable where the directory went;
+         // the export after it writes the dumps there, without a warning.
+         Deno.writeTextFileSync(targets.dir + "/ENV_DIR_TEST_A", "changed");
+         const after = importEnvDir(env, { paths: { ...etc, dir: targets.dir },
+           clear: true, override: true, warn });
+         exportEnv(after, { paths: targets, warn, toDir: false });
+         result = targets;`,
+      );
+      assert.deepEqual(result, run);
+      assert.deepEqual(warnings, [
+        `${etc.dir}, ${etc.shellDump} and ${etc.jsonDump} are on a read-only ` +
+        `file system: writing ${run.dir}, ${run.shellDump} and ${run.jsonDump} instead`,
+      ]);
+      assert.deepEqual(namesIn(run.dir), [
+        "ENV_DIR_TEST_A",
+        "ENV_DIR_TEST_IMAGE",
+      ]);
+      assert.equal(modeOf(run.dir), 0o700);
+      assert.equal(modeOf(join(run.dir, "ENV_DIR_TEST_IMAGE")), 0o600);
+      for (const dump of [run.shellDump, run.jsonDump]) {
+        assert.equal(modeOf(dump), 0o640, dump);
+        assert.equal(Deno.statSync(dump).gid, DOCKER_ENV_GID, dump);
+      }
+      assert.equal(
+        read(etc.shellDump),
+        "export ENV_DIR_TEST_A='changed'\n" +
+          "export ENV_DIR_TEST_IMAGE='from the image'\n",
+      );
+      assert.deepEqual(JSON.parse(read(etc.jsonDump)), {
+        ENV_DIR_TEST_A: "changed",
+        ENV_DIR_TEST_IMAGE: "from the image",
+      });
+      // /etc kept its own files and links, and nothing else.
+      assert.deepEqual(namesIn(etc.dir), ["ENV_DIR_TEST_IMAGE"]);
+      assert.equal(Deno.lstatSync(etc.shellDump).isSymlink, true);
+      assert.equal(Deno.lstatSync(etc.jsonDump).isSymlink, true);
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "exportEnv() empties the fallback directory of what an earlier boot left",
+  ignore: !isRoot,
+  fn: async () => {
+    await withEnvPaths(async (paths) => {
+      const root = join(paths.dir, "..");
+      const { etc, run } = layout(root);
+      Deno.mkdirSync(run.dir, { mode: 0o755 });
+      writeVar(run, "ENV_DIR_TEST_OLD", "gone with the last boot");
+      writeVar(run, "=ENV_DIR_TEST_A.new", "leftover");
+      writeVar(run, "ENV_DIR_TEST_A", "old value");
+      const { warnings } = await inReadOnlyNamespace(
+        { etc, run },
+        [join(root, "etc")],
+        `exportEnv(new Map([["ENV_DIR_TEST_A", "a"]]), { paths: etc, fallback: run, warn });`,
+      );
+      assert.equal(warnings.length, 1, warnings.join("\n"));
+      assert.deepEqual(namesIn(run.dir), ["ENV_DIR_TEST_A"]);
+      assert.equal(read(join(run.dir, "ENV_DIR_TEST_A")), "a");
+      assert.equal(modeOf(run.dir), 0o700);
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "exportEnv() with the fallback read-only too warns once, writes nothing, and the next export stays quiet",
+  ignore: !isRoot,
+  fn: async () => {
+    await withEnvPaths(async (paths) => {
+      const root = join(paths.dir, "..");
+      const { etc, run } = layout(root);
+      const { warnings, result } = await inReadOnlyNamespace(
+        { etc, run },
+        [join(root, "etc"), join(root, "run")],
+        `const env = new Map([["ENV_DIR_TEST_A", "a"]]);
+         const targets = exportEnv(env, { paths: etc, fallback: run, warn });
+         exportEnv(env, { paths: targets, warn, toDir: false });
+         result = targets;`,
+      );
+      // Every part written nowhere: the next exports skip them all.
+      assert.deepEqual(JSON.parse(JSON.stringify(result)), {});
+      assert.equal(warnings.length, 1, warnings.join("\n"));
+      assert.match(
+        warnings[0],
+        new RegExp(
+          `^${etc.dir}, ${etc.shellDump} and ${etc.jsonDump} are on a read-only file system: ` +
+            `unable to write ${run.dir}, ${run.shellDump} and ${run.jsonDump} either \\(Read-only file system `,
+        ),
+      );
+      assert.deepEqual(namesIn(run.dir.replace(/\/[^/]*$/, "")), []);
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "exportEnv() without a fallback says in one line what a read-only file system kept it from writing",
+  ignore: !isRoot,
+  fn: async () => {
+    await withEnvPaths(async (paths) => {
+      const root = join(paths.dir, "..");
+      const { etc, run } = layout(root);
+      const { warnings, result } = await inReadOnlyNamespace(
+        { etc, run },
+        [join(root, "etc")],
+        `result = exportEnv(new Map([["ENV_DIR_TEST_A", "a"], ["ENV_DIR_TEST_B", "b"]]),
+           { paths: etc, warn });`,
+      );
+      assert.deepEqual(JSON.parse(JSON.stringify(result)), {});
+      assert.deepEqual(warnings, [
+        `${etc.dir}, ${etc.shellDump} and ${etc.jsonDump} are on a read-only ` +
+        "file system: not written",
+      ]);
+    });
+  },
+});

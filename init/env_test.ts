@@ -11,14 +11,17 @@ import {
   envFileSizeProblem,
   envSpace,
   envSpaceProblem,
+  isReadOnlyFsError,
   jsonDumpOmissions,
   MAX_ARG_STRLEN,
   mergeEnv,
   NEVER_EXPORTED,
+  readOnlyWarning,
   renderJsonDump,
   renderShellDump,
   sanitizeShellName,
   shellDumpEntries,
+  staleEnvFiles,
 } from "./env.ts";
 import { decodeBytes, encodeBytes } from "../lib/env_bytes.ts";
 
@@ -660,4 +663,90 @@ Deno.test("renderShellDump() output is sourceable with awkward names under bash,
       await Deno.remove(file);
     }
   }
+});
+
+Deno.test("isReadOnlyFsError() knows EROFS by its code, and nothing else", () => {
+  const erofs = Object.assign(
+    new Error("Read-only file system (os error 30): writefile '/etc/x'"),
+    { code: "EROFS" },
+  );
+  assert.equal(isReadOnlyFsError(erofs), true);
+  assert.equal(
+    isReadOnlyFsError(
+      Object.assign(new Deno.errors.PermissionDenied("denied"), {
+        code: "EACCES",
+      }),
+    ),
+    false,
+  );
+  assert.equal(isReadOnlyFsError(new Error("Read-only file system")), false);
+  assert.equal(isReadOnlyFsError({ code: "EROFS" }), false);
+  assert.equal(isReadOnlyFsError(undefined), false);
+});
+
+const ETC = {
+  dir: "/etc/container_environment",
+  shellDump: "/etc/container_environment.sh",
+  jsonDump: "/etc/container_environment.json",
+};
+const RUN = {
+  dir: "/run/container_environment",
+  shellDump: "/run/container_environment.sh",
+  jsonDump: "/run/container_environment.json",
+};
+
+Deno.test("readOnlyWarning() says in one line what moved where", () => {
+  assert.equal(readOnlyWarning([]), undefined);
+  assert.equal(
+    readOnlyWarning([
+      { from: ETC.dir, to: RUN.dir },
+      { from: ETC.shellDump, to: RUN.shellDump },
+      { from: ETC.jsonDump, to: RUN.jsonDump },
+    ]),
+    "/etc/container_environment, /etc/container_environment.sh and " +
+      "/etc/container_environment.json are on a read-only file system: " +
+      "writing /run/container_environment, /run/container_environment.sh and " +
+      "/run/container_environment.json instead",
+  );
+  // After a startup script only the dumps are written.
+  assert.equal(
+    readOnlyWarning([{ from: ETC.shellDump, to: RUN.shellDump }]),
+    "/etc/container_environment.sh is on a read-only file system: " +
+      "writing /run/container_environment.sh instead",
+  );
+});
+
+Deno.test("readOnlyWarning() names a fallback that failed too, with the first error, and a part without one", () => {
+  const error = "Read-only file system (os error 30): mkdir '/run/x'";
+  assert.equal(
+    readOnlyWarning([
+      { from: ETC.dir, to: RUN.dir, error },
+      { from: ETC.shellDump, to: RUN.shellDump, error: "other" },
+    ]),
+    "/etc/container_environment and /etc/container_environment.sh are on a " +
+      "read-only file system: unable to write /run/container_environment and " +
+      `/run/container_environment.sh either (${error})`,
+  );
+  assert.equal(
+    readOnlyWarning([
+      { from: ETC.dir, to: RUN.dir },
+      { from: ETC.shellDump, to: RUN.shellDump, error },
+      { from: ETC.jsonDump },
+    ]),
+    "/etc/container_environment, /etc/container_environment.sh and " +
+      "/etc/container_environment.json are on a read-only file system: " +
+      "writing /run/container_environment instead; unable to write " +
+      `/run/container_environment.sh either (${error}); not written`,
+  );
+});
+
+Deno.test("staleEnvFiles() lists every entry but the variables written, in byte order", () => {
+  assert.deepEqual(
+    staleEnvFiles(
+      ["PATH", "OLD", "=PATH.new", "A", "LANG"],
+      new Set(["PATH", "LANG", "NEW"]),
+    ),
+    ["=PATH.new", "A", "OLD"],
+  );
+  assert.deepEqual(staleEnvFiles([], new Set(["A"])), []);
 });

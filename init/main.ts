@@ -53,6 +53,9 @@ import { runStartup, syncEnvironment } from "./startup.ts";
 import { sleep } from "./time.ts";
 import * as log from "./log.ts";
 
+/** How often the reaper runs when no SIGCHLD can be relied on (no launcher). */
+const UNLAUNCHED_REAP_MS = 50;
+
 /** What one signal does: shutdown, forward to the main command, or nothing. */
 function onSignal(state: RunState, signal: number): void {
   const action = decideSignal(signal, {
@@ -167,10 +170,13 @@ async function main(): Promise<number> {
   log.setLogLevel(options.logLevel);
   if (caller.problem) log.warn(`Warning: ${caller.problem}`);
 
-  const unblocked = HANDLED_SIGNAL_NUMBERS.filter((s) =>
-    !blockedSignals().includes(s)
+  // Without the launcher (the bundle run by hand), the runtime's other
+  // threads do not block our signals: one may reach them instead of the
+  // signalfd, SIGCHLD included, so the reaper also runs on a timer then.
+  const launched = [SIGCHLD, ...HANDLED_SIGNAL_NUMBERS].every((s) =>
+    blockedSignals().includes(s)
   );
-  if (unblocked.length > 0) {
+  if (!launched) {
     log.warn(
       "my_init was not started through its launcher: signals were not " +
         "blocked at start, so one may be lost or reach the runtime",
@@ -194,6 +200,7 @@ async function main(): Promise<number> {
   const state = new RunState(options, config, caller.env);
   for (const w of warnings) log.warn(w);
   receiveSignals(signalFd, state);
+  if (!launched) setInterval(() => state.reaper.reap(), UNLAUNCHED_REAP_MS);
   if (libc().getpid() !== 1) {
     const ok = becomeSubreaper();
     log.debug(

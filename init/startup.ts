@@ -5,7 +5,13 @@
  * @module
  */
 
-import { exportEnv, importEnvDir } from "./env_dir.ts";
+import {
+  DEFAULT_ENV_PATHS,
+  type EnvTargets,
+  exportEnv,
+  importEnvDir,
+  RUN_ENV_PATHS,
+} from "./env_dir.ts";
 import { isExecutableFile, listScripts, runScript } from "./scripts.ts";
 import type { RunState } from "./run_state.ts";
 import * as log from "./log.ts";
@@ -17,21 +23,45 @@ const INSECURE_KEY_TOOL = "/usr/sbin/enable_insecure_key";
 export type StartupOutcome = "done" | "failed" | "stopped";
 
 /**
+ * Where this boot's environment went: {@link DEFAULT_ENV_PATHS}, or parts of
+ * {@link RUN_ENV_PATHS} when /etc is read-only (set by the first export, so
+ * that only it warns about that). Later imports read its directory, later
+ * exports write its dumps.
+ */
+let targets: EnvTargets = DEFAULT_ENV_PATHS;
+
+/**
  * Imports /etc/container_environment and exports the dumps; never throws.
- * First (`afterScript` false) the environment given to the container wins;
- * after a startup script the directory is the truth, so that a script can
- * add, change and remove variables (phusion clears and reloads), and only
- * the dumps follow it (phusion's export_envvars(False)).
+ * First (`afterScript` false) the environment given to the container wins,
+ * and the export falls back to /run for what a read-only root keeps from
+ * /etc. After a startup script the directory written first is the truth, so
+ * that a script can add, change and remove variables (phusion clears and
+ * reloads), and only the dumps follow it (phusion's export_envvars(False)).
+ * Without a directory written (no /etc/container_environment, or nowhere
+ * writable) nothing is re-imported: the image's files would take back what
+ * `docker run -e` gave.
  */
 export function syncEnvironment(state: RunState, afterScript: boolean): void {
   const warn = (message: string) => log.warn(message);
   try {
-    state.env = importEnvDir(state.env, {
-      clear: afterScript,
-      override: afterScript,
-      warn,
-    });
-    exportEnv(state.env, { warn, toDir: !afterScript });
+    if (!afterScript) {
+      state.env = importEnvDir(state.env, {
+        clear: false,
+        override: false,
+        warn,
+      });
+      targets = exportEnv(state.env, { warn, fallback: RUN_ENV_PATHS });
+      return;
+    }
+    if (targets.dir !== undefined) {
+      state.env = importEnvDir(state.env, {
+        paths: { ...DEFAULT_ENV_PATHS, dir: targets.dir },
+        clear: true,
+        override: true,
+        warn,
+      });
+    }
+    exportEnv(state.env, { paths: targets, warn, toDir: false });
   } catch (e) {
     log.warn(`Cannot sync the container environment: ${e}`);
   }

@@ -9,7 +9,14 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { MY_INIT, ROOT, runSandbox, script, zombiesUnder } from "./_sandbox.ts";
+import {
+  DIST,
+  MY_INIT,
+  ROOT,
+  runSandbox,
+  script,
+  zombiesUnder,
+} from "./_sandbox.ts";
 import {
   bash,
   childrenOf,
@@ -383,5 +390,34 @@ Deno.test({
       `main command not in the foreground: ${r.shared.pg}`,
     );
     assert.notEqual(pgid, initPgid, "main command shares my_init's group");
+  },
+});
+
+Deno.test({
+  name:
+    "my_init run without its launcher says so, and still reaps its main command and exits",
+  ignore,
+  async fn() {
+    // The bundle on the bare runtime: no signal is blocked at start, so a
+    // SIGCHLD may reach a runtime thread instead of the signalfd.
+    const r = await runSandbox({
+      command: [
+        `${DIST}/lib/deno`,
+        "run",
+        "--allow-all",
+        "--no-config",
+        "--no-lock",
+        "--quiet",
+        `${DIST}/lib/my_init.js`,
+        "--skip-startup-files",
+        "--skip-runit",
+        "--",
+        "sh",
+        "-c",
+        "exit 4",
+      ],
+    }, 20000);
+    assert.equal(r.code, 4, r.stderr);
+    assert.match(r.stderr, /my_init was not started through its launcher/);
   },
 });

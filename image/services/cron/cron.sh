@@ -9,6 +9,7 @@ minimal_apt_get_install cron
 mkdir -p /etc/service/cron
 chmod 600 /etc/crontab
 cp /bd_build/services/cron/cron.runit /etc/service/cron/run
+supervise_in_run cron
 chmod 755 /etc/service/cron/run
 
 ## pam_loginuid fails in containers without CAP_AUDIT_CONTROL and makes cron

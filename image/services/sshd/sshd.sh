@@ -12,9 +12,13 @@ mkdir -p /etc/service/sshd
 touch /etc/service/sshd/down
 cp "$SSHD_BUILD_PATH/sshd.runit" /etc/service/sshd/run
 chmod 755 /etc/service/sshd/run
+supervise_in_run sshd
 ## Debian's and Ubuntu's sshd_config include sshd_config.d/*.conf first, and
 ## the first value of an option wins: ours take precedence.
 cp "$SSHD_BUILD_PATH/sshd_config" /etc/ssh/sshd_config.d/00-baseimage-deno.conf
+mkdir -p /usr/share/baseimage-deno
+cp "$SSHD_BUILD_PATH/ssh_host_keys.sh" /usr/share/baseimage-deno/ssh_host_keys.sh
+chmod 644 /usr/share/baseimage-deno/ssh_host_keys.sh
 cp "$SSHD_BUILD_PATH/00_regen_ssh_host_keys.sh" /etc/my_init.d/
 chmod 755 /etc/my_init.d/00_regen_ssh_host_keys.sh
 

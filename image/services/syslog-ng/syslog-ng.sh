@@ -24,8 +24,21 @@ case "$version" in
 esac
 sed -e "s/@SYSLOG_NG_CONFIG_VERSION@/$version/" -e "s/@SYSLOG_NG_STATS_OFF@/$stats_off/" \
   "$SYSLOG_NG_BUILD_PATH/syslog-ng.conf" >/etc/syslog-ng/syslog-ng.conf
-## Until the first boot rewrites it (10_syslog-ng.init).
-printf 'destination d_stdout { file("/dev/stdout"); };\n' >/etc/syslog-ng/d_stdout.conf
+cp "$SYSLOG_NG_BUILD_PATH/var_log.conf" /etc/syslog-ng/var_log.conf
+## Nothing is written under /etc or /var/lib at boot (README, "Read-only
+## root"): 10_syslog-ng.init writes the configuration that depends on the
+## container into /run/syslog-ng, and syslog-ng keeps its control socket and
+## persist file there. These links lead there: the configuration's includes,
+## and the control socket at the path syslog-ng-ctl uses by default.
+ln -sfn /run/syslog-ng/d_stdout.conf /etc/syslog-ng/d_stdout.conf
+ln -sfn /run/syslog-ng/log_files.conf /etc/syslog-ng/log_files.conf
+ln -sfn /run/syslog-ng/syslog-ng.ctl /var/lib/syslog-ng/syslog-ng.ctl
+## The image's own copy of what 10_syslog-ng.init writes at each boot, so
+## that the links lead somewhere before the first boot: the configuration
+## can be checked here and in a derived image's build.
+mkdir -p /run/syslog-ng
+printf 'destination d_stdout { file("/dev/stdout"); };\n' >/run/syslog-ng/d_stdout.conf
+printf '@include "/etc/syslog-ng/var_log.conf"\n' >/run/syslog-ng/log_files.conf
 syslog-ng --no-caps --syntax-only
 cp "$SYSLOG_NG_BUILD_PATH/syslog_ng_default" /etc/default/syslog-ng
 
