@@ -316,3 +316,18 @@ export async function loggedToSyslog(
     5_000,
   );
 }
+
+/**
+ * `stop -t 10` (spelled out: through podman's Docker API the default is 0,
+ * SIGKILL at once), then the exit code and how long the stop took.
+ */
+export async function stopTimed(
+  c: Container,
+): Promise<{ code: number; elapsed: number; stopStatus: Result }> {
+  const started = Date.now();
+  const stopStatus = await engine(["stop", "-t", "10", c.name], {
+    timeoutMs: 30_000,
+  });
+  const code = await c.wait();
+  return { code, elapsed: Date.now() - started, stopStatus };
+}

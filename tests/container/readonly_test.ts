@@ -13,6 +13,7 @@ import {
   IMAGE,
   runToEnd,
   SSHD_IMAGE,
+  stopTimed,
   tempDir,
   waitFor,
   withContainer,
@@ -43,16 +44,10 @@ async function loggedToContainerLog(c: Container): Promise<boolean> {
   );
 }
 
-/** `stop -t 10`, then the exit code; fails unless it was quick. */
+/** Stops `c`; its exit code. Fails unless the stop was quick. */
 async function stopGracefully(c: Container): Promise<number> {
-  const started = Date.now();
-  // -t 10 spelled out: through podman's Docker API the default is 0.
-  const stop = await engine(["stop", "-t", "10", c.name], {
-    timeoutMs: 30_000,
-  });
-  assert.equal(stop.code, 0, stop.stderr);
-  const code = await c.wait();
-  const elapsed = Date.now() - started;
+  const { code, elapsed, stopStatus } = await stopTimed(c);
+  assert.equal(stopStatus.code, 0, stopStatus.stderr);
   assert.ok(elapsed < 8_000, `stop took ${elapsed} ms`);
   return code;
 }

@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { engine, IMAGE, runToEnd, start } from "./_engine.ts";
+import { IMAGE, runToEnd, start, stopTimed } from "./_engine.ts";
 
 Deno.test("transparency: a stop right after the start is graceful, every time", async () => {
   for (let i = 0; i < 5; i++) {
@@ -16,13 +16,8 @@ Deno.test("transparency: a stop right after the start is graceful, every time", 
     try {
       // No wait at all: the TERM may reach my_init before its first
       // statement, and must still start the ordered shutdown.
-      const started = Date.now();
-      const stop = await engine(["stop", "-t", "10", c.name], {
-        timeoutMs: 30_000,
-      });
-      assert.equal(stop.code, 0, stop.stderr);
-      const code = await c.wait();
-      const elapsed = Date.now() - started;
+      const { code, elapsed, stopStatus } = await stopTimed(c);
+      assert.equal(stopStatus.code, 0, stopStatus.stderr);
       assert.notEqual(
         code,
         137,
@@ -115,11 +110,9 @@ Deno.test("transparency: a huge KILL_PROCESS_TIMEOUT gives the main command its 
     for (let i = 0; i < 100 && !(await c.logs()).includes("ready"); i++) {
       await new Promise((r) => setTimeout(r, 100));
     }
-    const stop = await engine(["stop", "-t", "10", c.name], {
-      timeoutMs: 30_000,
-    });
-    assert.equal(stop.code, 0, stop.stderr);
-    assert.equal(await c.wait(), 0, await c.logs());
+    const { code, stopStatus } = await stopTimed(c);
+    assert.equal(stopStatus.code, 0, stopStatus.stderr);
+    assert.equal(code, 0, await c.logs());
     assert.match(await c.logs(), /^flushed$/m);
   } finally {
     await c.remove();
