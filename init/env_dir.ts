@@ -289,31 +289,29 @@ export function exportEnv(
       warn(`Unable to write ${path}: ${errorMessage(e)}`);
     }
   };
-  if (paths.shellDump !== undefined) {
-    const path = writePart(
-      paths.shellDump,
-      fallback?.shellDump,
-      moves,
-      writeDump(renderShellDump(env)),
-    );
-    targets.shellDump = path;
-    for (const { name, reason } of shellDumpEntries(env).omitted) {
-      if (path !== undefined) warn(`Leaving ${name} out of ${path}: ${reason}`);
-    }
-  }
-  if (paths.jsonDump !== undefined) {
-    const path = writePart(
-      paths.jsonDump,
-      fallback?.jsonDump,
-      moves,
-      writeDump(renderJsonDump(env)),
-    );
-    targets.jsonDump = path;
-    for (const name of jsonDumpOmissions(env)) {
-      if (path === undefined) continue;
-      warn(
-        `Leaving ${name} out of ${path}: it is not UTF-8, which JSON cannot hold`,
-      );
+  const dumps = [
+    {
+      key: "shellDump",
+      text: renderShellDump(env),
+      omitted: shellDumpEntries(env).omitted,
+    },
+    {
+      key: "jsonDump",
+      text: renderJsonDump(env),
+      omitted: jsonDumpOmissions(env).map((name) => ({
+        name,
+        reason: "it is not UTF-8, which JSON cannot hold",
+      })),
+    },
+  ] as const;
+  for (const { key, text, omitted } of dumps) {
+    const wanted = paths[key];
+    if (wanted === undefined) continue;
+    const path = writePart(wanted, fallback?.[key], moves, writeDump(text));
+    targets[key] = path;
+    if (path === undefined) continue;
+    for (const { name, reason } of omitted) {
+      warn(`Leaving ${name} out of ${path}: ${reason}`);
     }
   }
   const warning = readOnlyWarning(moves);

@@ -24,12 +24,7 @@
 import { readCallerEnv } from "../lib/caller_env.ts";
 import { exitCodeOf } from "../lib/exit_status.ts";
 import { libc } from "../lib/libc.ts";
-import {
-  blockedSignals,
-  openSignalFd,
-  readSignals,
-  SIGCHLD,
-} from "../lib/signalfd.ts";
+import { openSignalFd, readSignals, SIGCHLD } from "../lib/signalfd.ts";
 import { signalName } from "../lib/signals.ts";
 import { usageErrorText } from "../lib/usage.ts";
 import { writeAll } from "../lib/write_all.ts";
@@ -173,16 +168,13 @@ async function main(): Promise<number> {
   // Without the launcher (the bundle run by hand), the runtime's other
   // threads do not block our signals: one may reach them instead of the
   // signalfd, SIGCHLD included, so the reaper also runs on a timer then.
-  const launched = [SIGCHLD, ...HANDLED_SIGNAL_NUMBERS].every((s) =>
-    blockedSignals().includes(s)
-  );
-  if (!launched) {
+  const signals = openSignalFd([SIGCHLD, ...HANDLED_SIGNAL_NUMBERS]);
+  if (!signals.wereBlocked) {
     log.warn(
       "my_init was not started through its launcher: signals were not " +
         "blocked at start, so one may be lost or reach the runtime",
     );
   }
-  const signalFd = openSignalFd([SIGCHLD, ...HANDLED_SIGNAL_NUMBERS]);
 
   const uid = libc().getuid();
   if (uid !== 0) {
@@ -199,8 +191,10 @@ async function main(): Promise<number> {
   const { config, warnings } = readConfig(Object.fromEntries(caller.env));
   const state = new RunState(options, config, caller.env);
   for (const w of warnings) log.warn(w);
-  receiveSignals(signalFd, state);
-  if (!launched) setInterval(() => state.reaper.reap(), UNLAUNCHED_REAP_MS);
+  receiveSignals(signals.fd, state);
+  if (!signals.wereBlocked) {
+    setInterval(() => state.reaper.reap(), UNLAUNCHED_REAP_MS);
+  }
   if (libc().getpid() !== 1) {
     const ok = becomeSubreaper();
     log.debug(

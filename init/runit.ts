@@ -13,7 +13,6 @@
 
 import { C, errno, LAYOUT, libc, strerror } from "../lib/libc.ts";
 import { cstr } from "../lib/cstr.ts";
-import { errorMessage } from "../lib/error_message.ts";
 import { SIGNALS } from "../lib/signals.ts";
 import { signalChild, start } from "./children.ts";
 import { Reaper } from "./reaper.ts";
@@ -278,16 +277,11 @@ export async function runCheck(
   options: CheckOptions,
 ): Promise<CheckOutcome> {
   const ms = Math.max(0, options.ms ?? CHECK_TIMEOUT_MS);
-  let started;
-  try {
-    started = start(options.reaper, ["./check"], {
-      env: options.env,
-      cwd: `${dir}/${name}`,
-      group: true,
-    });
-  } catch (e) {
-    return { kind: "not-started", message: errorMessage(e) };
-  }
+  const started = start(options.reaper, ["./check"], {
+    env: options.env,
+    cwd: `${dir}/${name}`,
+    group: true,
+  });
   if (!started.ok) return { kind: "not-started", message: started.message };
   const child = started.child;
   const status = await within(child.exited, ms);

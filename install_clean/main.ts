@@ -77,7 +77,9 @@ function main(invocation: Invocation, callerEnv: Map<string, string>): never {
   }
   const plan = planInstall(invocation);
   const env = new Map([...callerEnv, ...Object.entries(plan.env)]);
-  const inbox: SignalInbox = { fd: openSignalFd([SIGCHLD, ...STOP_SIGNALS]) };
+  const inbox: SignalInbox = {
+    fd: openSignalFd([SIGCHLD, ...STOP_SIGNALS]).fd,
+  };
   Deno.exit(
     executePlan(
       plan.steps,

@@ -6,9 +6,9 @@
  * DENO_COVERAGE_DIR, RUST_LOG, OTEL_*, ...) configures the runtime of PID 1,
  * and hands the caller's environment over on a file descriptor named by
  * {@link ENV_FD_VARIABLE}: the entries of its /proc/PID/environ, one a line,
- * with backslash and newline escaped (a shell cannot hold NUL bytes). The tools read that, never Deno.env, and pass
- * it on to their children as it came, names and values that are not UTF-8
- * included (lib/env_bytes.ts).
+ * with backslash and newline escaped (a shell cannot hold NUL bytes). The
+ * tools read that, never Deno.env, and pass it on to their children as it
+ * came, names and values that are not UTF-8 included (lib/env_bytes.ts).
  *
  * @module
  */

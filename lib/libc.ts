@@ -154,8 +154,6 @@ export const SYMBOLS = {
   getgid: { parameters: [], result: "u32" },
   getegid: { parameters: [], result: "u32" },
 
-  // int execvp(const char *file, char *const argv[]);
-  execvp: { parameters: ["buffer", "buffer"], result: "i32" },
   // int execvpe(const char *file, char *const argv[], char *const envp[]);
   // (GNU) Searches the PATH of this process, not of envp: setuser sets its
   // own PATH to the caller's first.

@@ -25,26 +25,31 @@ export interface ReceivedSignal {
   pid: number;
 }
 
-/** The signals blocked in the calling thread. */
-export function blockedSignals(): number[] {
-  const old = new Uint8Array(SIGSET_SIZE);
-  libc().pthread_sigmask(C.SIG_BLOCK, null, old);
-  return sigsetMembers(old);
+/** A signalfd, and whether its signals were all blocked before it. */
+export interface SignalFd {
+  fd: number;
+  /**
+   * Every signal of the set was blocked already (the launcher's doing, so
+   * in every runtime thread). When not, the runtime's other threads may
+   * take one before the signalfd sees it.
+   */
+  wereBlocked: boolean;
 }
 
 /**
- * Opens a signalfd for `signals` (close-on-exec). Also blocks them in the
- * calling thread, which is a no-op under the launcher; the caller checks
- * {@link blockedSignals} first to know whether the runtime's other threads
- * have them blocked too.
+ * Opens a signalfd for `signals` (close-on-exec), blocking them in the
+ * calling thread, which is a no-op under the launcher; one
+ * pthread_sigmask call also tells whether they were blocked before.
  */
-export function openSignalFd(signals: readonly number[]): number {
+export function openSignalFd(signals: readonly number[]): SignalFd {
   const c = libc();
   const set = sigsetOf(signals);
-  c.pthread_sigmask(C.SIG_BLOCK, set, null);
+  const before = new Uint8Array(SIGSET_SIZE);
+  c.pthread_sigmask(C.SIG_BLOCK, set, before);
+  const blocked = new Set(sigsetMembers(before));
   const fd = c.signalfd(-1, set, C.SFD_CLOEXEC);
   if (fd < 0) throw new ErrnoError("signalfd", errno());
-  return fd;
+  return { fd, wereBlocked: signals.every((s) => blocked.has(s)) };
 }
 
 const INFO = LAYOUT.signalfd_siginfo;
