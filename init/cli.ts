@@ -117,9 +117,10 @@ function usageError(message: string): Invocation {
 const NO_FLAGS = {} as Record<string, undefined>;
 
 /**
- * Parses my_init's argv. Never throws. node:util is loaded only when there
- * are flags to parse: it costs PID 1 several ms of start-up, and the common
- * cases (`my_init`, `my_init -- CMD`) have none.
+ * Parses my_init's argv. Never throws. The option parser is loaded only
+ * when there are flags to parse: it costs PID 1 ~3 ms of start-up (see
+ * lib/parse_options.ts), and the common cases (`my_init`, `my_init --
+ * CMD`) have none.
  */
 export async function parseArgs(
   args: readonly string[],
@@ -134,9 +135,9 @@ export async function parseArgs(
   );
   let values;
   try {
-    const { parseArgs: parseOptions } = flags.length > 0
-      ? await import("node:util")
-      : { parseArgs: undefined };
+    const { parseOptions } = flags.length > 0
+      ? await import("../lib/parse_options.ts")
+      : { parseOptions: undefined };
     ({ values } = parseOptions === undefined
       ? { values: NO_FLAGS }
       : parseOptions({

