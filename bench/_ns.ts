@@ -77,7 +77,11 @@ export function etcSetup(sandbox: Sandbox): string {
     "set -e",
     `mount -t overlay overlay -o lowerdir=/etc,upperdir=${d}/upper,workdir=${d}/work /etc`,
     `rm -rf ${HIDDEN.join(" ")}`,
+    // An empty /etc/container_environment, as both images ship it: phusion's
+    // my_init imports and exports the environment only when it exists (ours
+    // creates it), so each does the same work as in its image.
     "mkdir /etc/service /etc/my_init.d /etc/my_init.pre_shutdown.d /etc/my_init.post_shutdown.d",
+    "mkdir -m 700 /etc/container_environment",
     `mount --bind ${shQuote(sandbox.service)} /etc/service`,
   ].join("\n");
 }

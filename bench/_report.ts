@@ -50,6 +50,8 @@ export interface Results {
   figures: Figure[];
   targets: Target[];
   durationSeconds?: number;
+  /** The results file of this run (`bench/results/results-DATE.json`). */
+  file?: string;
 }
 
 /** `12.3` with the metric's digits. */
@@ -124,12 +126,13 @@ function renderFigure(fig: Figure): string {
 /** The whole report as Markdown. */
 export function renderMarkdown(r: Results): string {
   const out = [
-    `# Benchmarks: my_init and tools vs peer inits (${r.date})`,
+    `# Benchmarks: my_init and tools vs phusion's and peer inits (${r.date})`,
     "",
     "Each cell: median (min–max) over the runs. `ours/x`: ratio of our median to",
     "that row's median, from this same harness run. Figures 1-5 and 7 run each",
     "init as PID 1 of a fresh PID namespace (`unshare --pid --fork --mount-proc",
-    "--kill-child`) on a private overlay of /etc.",
+    "--kill-child`) on a private overlay of /etc; figures 9 and 10 run the image",
+    "in a container engine.",
     "",
     "## Machine",
     "",

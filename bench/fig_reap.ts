@@ -19,19 +19,24 @@ import {
   type Sandbox,
 } from "./_ns.ts";
 import { childrenOf, poll, procStat, spawn, stop, zombiesIn } from "./_proc.ts";
-import { type Figure, num, type Target } from "./_report.ts";
-import { summarize } from "./_stats.ts";
+import { cellOf, type Figure, num, type Target } from "./_report.ts";
+import { ratio, summarize } from "./_stats.ts";
 import {
   benchEnv,
   oursOneShot,
   peerArgv,
   PEERS,
+  PHUSION,
+  phusionMissing,
+  phusionOneShot,
   type Setup,
   which,
 } from "./_subjects.ts";
 
 /** Reap-all target for 2,000 orphans, ms. */
 export const REAP_MAX_MS = 100;
+/** Issue 11: reap-all within this factor of tini. */
+export const REAP_TINI_FACTOR = 1.1;
 /** Orphans killed at once. */
 export const ORPHANS = 2000;
 /** Batches x size of the churn. */
@@ -197,6 +202,15 @@ export async function reaping(
       reaps: true,
     });
   }
+  const phusion = phusionOneShot(setup, ["sh", "-c", "true"]);
+  if (phusion) {
+    subjects.push({
+      name: PHUSION,
+      exe: setup.phusion!.exe,
+      argv: (script) => phusionOneShot(setup, ["sh", "-c", script])!,
+      reaps: true,
+    });
+  }
   for (const p of PEERS) {
     subjects.push({
       name: p,
@@ -237,7 +251,7 @@ export async function reaping(
       `churn: ${CHURN_BATCHES} shells each start ${CHURN_BATCH} \`true &\` and exit ` +
       "without waiting; time measured inside the namespace (`date +%s%N`), zombies " +
       "counted once PID 1 is down to its main command (or after 10 s).",
-      "my_init: `--skip-startup-files --skip-runit --quiet -- sh -c ...`.",
+      "my_init and phusion's: `--skip-startup-files --skip-runit --quiet -- sh -c ...`.",
       `${NO_REAPER}: PID 1 is \`sleep\`; the time ends when all ${ORPHANS} are ` +
       "zombies (/proc/PID/stat state Z): what the kernel alone takes to kill them.",
     ],
@@ -246,6 +260,12 @@ export async function reaping(
     fig.rows.push({
       subject: "my_init",
       cells: { kill: "not built", kz: "", churn: "", cz: "" },
+    });
+  }
+  if (!phusion) {
+    fig.rows.push({
+      subject: PHUSION,
+      cells: { kill: phusionMissing(), kz: "", churn: "", cz: "" },
     });
   }
   for (const s of subjects) {
@@ -285,6 +305,9 @@ export async function reaping(
   const k = row.cells.kill, kzs = row.cells.kz, czs = row.cells.cz;
   const measured = typeof k === "object" && typeof kzs === "object" &&
     typeof czs === "object";
+  const tini = cellOf(fig, "tini", "kill");
+  const floor = cellOf(fig, NO_REAPER, "kill");
+  const vsTini = ratio(typeof k === "object" ? k : undefined, tini);
   return {
     figures: [fig],
     targets: [
@@ -301,6 +324,16 @@ export async function reaping(
           ? `${num(k.median, 1)} ms (max ${num(k.max, 1)})`
           : "n/a",
         pass: typeof k === "object" ? k.median <= REAP_MAX_MS : undefined,
+      },
+      {
+        figure: "5",
+        target: `reap ${ORPHANS} killed orphans ≤ ${REAP_TINI_FACTOR}x tini`,
+        measured: vsTini === undefined || typeof k !== "object" || !tini
+          ? "n/a"
+          : `${num(vsTini, 2)}x (${num(k.median, 1)} vs ${
+            num(tini.median, 1)
+          } ms; kernel alone ${floor ? num(floor.median, 1) : "n/a"} ms)`,
+        pass: vsTini === undefined ? undefined : vsTini <= REAP_TINI_FACTOR,
       },
     ],
   };

@@ -7,8 +7,8 @@
  * 4 (stubborn stop): one service that ignores TERM, KILL_PROCESS_TIMEOUT=2;
  * reported as total minus the 2 s timeout.
  *
- * Peers have no runit shutdown sequence (they forward TERM and exit), so
- * their rows are n/a.
+ * Ours and phusion's my_init, interleaved. Peers have no runit shutdown
+ * sequence (they forward TERM and exit), so their rows are n/a.
  *
  * @module
  */
@@ -24,11 +24,21 @@ import {
   waitExit,
 } from "./_proc.ts";
 import { type Figure, num, type Row, type Target } from "./_report.ts";
-import { summarize } from "./_stats.ts";
-import { benchEnv, PEERS, type Setup } from "./_subjects.ts";
+import { ratio, type Stats, summarize } from "./_stats.ts";
+import {
+  benchEnv,
+  PEERS,
+  PHUSION,
+  PHUSION_PYTHON,
+  phusionArgv,
+  phusionMissing,
+  type Setup,
+} from "./_subjects.ts";
 
 /** Graceful stop target, ms. */
 export const STOP_MAX_MS = 100;
+/** Issue 11: graceful stop within this factor of phusion's my_init. */
+export const STOP_PHUSION_FACTOR = 0.1;
 /** Allowed overrun past KILL_PROCESS_TIMEOUT, ms. */
 export const STUBBORN_OVERRUN_MS = 100;
 /** KILL_PROCESS_TIMEOUT of figure 4, s. */
@@ -67,18 +77,44 @@ interface RunOutcome {
   error?: string;
 }
 
+/** An init in daemon mode: ours or phusion's. */
+interface Daemon {
+  name: string;
+  argv: readonly string[];
+  /** Real path of PID 1's executable. */
+  exe: string;
+}
+
+/** Ours and phusion's my_init in daemon mode, those that are available. */
+function daemons(setup: Setup): Daemon[] {
+  const out: Daemon[] = [];
+  if (setup.dist) {
+    out.push({
+      name: "my_init",
+      argv: [`${setup.dist}/my_init`],
+      exe: setup.denoExe,
+    });
+  }
+  const phusion = phusionArgv(setup, "my_init", []);
+  if (phusion) {
+    out.push({ name: PHUSION, argv: phusion, exe: setup.phusion!.exe });
+  }
+  return out;
+}
+
 /**
- * Boots my_init with `services`, waits until all are up, sends TERM to
+ * Boots `init` with `services`, waits until all are up, sends TERM to
  * PID 1 and times its exit. Every wait is bounded; the namespace is killed
  * on the way out.
  */
 async function bootAndStop(
   setup: Setup,
+  init: Daemon,
   services: Record<string, string>,
   env: Record<string, string>,
 ): Promise<RunOutcome> {
   const sandbox = makeSandbox(setup.tmp, services);
-  const owned = spawn(inNamespace(sandbox, [`${setup.dist}/my_init`]), {
+  const owned = spawn(inNamespace(sandbox, init.argv), {
     ...benchEnv(setup),
     ...env,
   });
@@ -92,9 +128,9 @@ async function bootAndStop(
       return { error: `services not up in 20 s (log: ${tail(sandbox.log)})` };
     }
     const bootMs = performance.now() - owned.spawnedAt;
-    const pid1 = await findPid1(owned.pid, setup.denoExe, 5000);
+    const pid1 = await findPid1(owned.pid, init.exe, 5000);
     if (pid1 === undefined) {
-      return { bootMs, error: "PID 1 is not the runtime" };
+      return { bootMs, error: `PID 1 is not ${init.exe}` };
     }
     // Let my_init finish whatever follows the boot before the stop.
     await sleep(300);
@@ -162,6 +198,29 @@ function peerRows(key: string): Row[] {
   }));
 }
 
+/** Per init: its samples of one quantity. */
+type Samples = Map<string, number[]>;
+
+function push(m: Samples, name: string, v: number | undefined): void {
+  if (v === undefined) return;
+  if (!m.has(name)) m.set(name, []);
+  m.get(name)!.push(v);
+}
+
+/**
+ * The cell of `name`: its samples, or why there are none (not built, not
+ * available, failed).
+ */
+function cellFor(
+  setup: Setup,
+  name: string,
+  samples: Samples,
+): Stats | string {
+  if (name === "my_init" && !setup.dist) return "not built";
+  if (name === PHUSION && !setup.phusion) return phusionMissing();
+  return summarize(samples.get(name) ?? []) ?? "failed";
+}
+
 /** Measures figures 3 and 7 (the same runs). */
 export async function runitStop(
   setup: Setup,
@@ -171,24 +230,35 @@ export async function runitStop(
   for (let i = 1; i <= 10; i++) {
     services[`svc${String(i).padStart(2, "0")}`] = PROMPT_RUN;
   }
-  const boot: number[] = [];
-  const stopMs: number[] = [];
-  const downMs: number[] = [];
+  const boot: Samples = new Map(), stopMs: Samples = new Map();
+  const downMs: Samples = new Map();
   const notes: string[] = [];
-  if (setup.dist) {
-    for (let i = 0; i < runs; i++) {
-      const r = await bootAndStop(setup, services, {});
-      if (r.downMs !== undefined) downMs.push(r.downMs);
-      if (r.bootMs !== undefined) boot.push(r.bootMs);
-      if (r.stopMs !== undefined) stopMs.push(r.stopMs);
-      if (r.error) notes.push(`run ${i + 1}: ${r.error}`);
-      if (r.exitCode !== undefined && r.exitCode !== 0) {
-        notes.push(`run ${i + 1}: exit status ${r.exitCode}`);
+  const exits = new Map<string, Map<number, number>>();
+  const inits = daemons(setup);
+  // Interleaved, so that load from elsewhere hits every init alike.
+  for (let i = 0; i < runs; i++) {
+    for (const init of inits) {
+      const r = await bootAndStop(setup, init, services, {});
+      push(downMs, init.name, r.downMs);
+      push(boot, init.name, r.bootMs);
+      push(stopMs, init.name, r.stopMs);
+      if (r.error) notes.push(`${init.name}, run ${i + 1}: ${r.error}`);
+      if (r.exitCode !== undefined) {
+        const m = exits.get(init.name) ?? new Map<number, number>();
+        m.set(r.exitCode, (m.get(r.exitCode) ?? 0) + 1);
+        exits.set(init.name, m);
       }
     }
   }
-  const cell = (xs: number[]) =>
-    setup.dist ? summarize(xs) ?? "failed" : "not built";
+  for (const [name, m] of exits) {
+    if (m.size === 1 && m.has(0)) continue;
+    notes.push(
+      `${name}: exit status ${
+        [...m].map(([code, n]) => `${code} (${n} runs)`).join(", ")
+      }`,
+    );
+  }
+  const subjects = ["my_init", PHUSION];
   const stopFig: Figure = {
     id: "3",
     title:
@@ -197,14 +267,23 @@ export async function runitStop(
       { key: "t", label: "TERM -> exit", unit: "ms", digits: 1 },
       { key: "d", label: "TERM -> all services down", unit: "ms", digits: 1 },
     ],
+    ours: "my_init",
     rows: [
-      { subject: "my_init", cells: { t: cell(stopMs), d: cell(downMs) } },
+      ...subjects.map((s) => ({
+        subject: s,
+        cells: {
+          t: cellFor(setup, s, stopMs),
+          d: cellFor(setup, s, downMs),
+        },
+      })),
       ...peerRows("t"),
     ],
     notes: [
       "Services: `exec sleep infinity`. TERM is sent 300 ms after all 10 are up; " +
       "the time ends when unshare (whose child is PID 1) has exited.",
-      "phusion's Python my_init: not measured (not obtainable offline).",
+      `${PHUSION}: \`${PHUSION_PYTHON} -u my_init\` with its defaults ` +
+      "(`sv -w 30 force-stop`, then TERM to runsvdir, then a 0.1 s `sv status` " +
+      'loop, then kill(-1)); it exits 2 on TERM ("Init system aborted.").',
       ...notes,
     ],
   };
@@ -212,21 +291,42 @@ export async function runitStop(
     id: "7",
     title: "Boot: start -> all 10 runit services up",
     metrics: [{ key: "t", label: "time", unit: "ms", digits: 1 }],
-    rows: [{ subject: "my_init", cells: { t: cell(boot) } }, ...peerRows("t")],
+    ours: "my_init",
+    rows: [
+      ...subjects.map((s) => ({
+        subject: s,
+        cells: { t: cellFor(setup, s, boot) },
+      })),
+      ...peerRows("t"),
+    ],
     notes: [
       "From spawning `unshare` (includes the namespace and /etc overlay set-up, " +
       "~5 ms) to every supervise/stat reading `run` (polled every 2 ms).",
     ],
   };
-  const s = summarize(stopMs);
+  const s = summarize(stopMs.get("my_init") ?? []);
+  const p = summarize(stopMs.get(PHUSION) ?? []);
+  const r = ratio(s, p);
   return {
     figures: [stopFig, bootFig],
-    targets: [{
-      figure: "3",
-      target: `graceful stop ≤ ${STOP_MAX_MS} ms`,
-      measured: s ? `${num(s.median, 1)} ms (max ${num(s.max, 1)})` : "n/a",
-      pass: s ? s.median <= STOP_MAX_MS : undefined,
-    }],
+    targets: [
+      {
+        figure: "3",
+        target: `graceful stop ≤ ${STOP_MAX_MS} ms`,
+        measured: s ? `${num(s.median, 1)} ms (max ${num(s.max, 1)})` : "n/a",
+        pass: s ? s.median <= STOP_MAX_MS : undefined,
+      },
+      {
+        figure: "3",
+        target: `graceful stop ≤ ${STOP_PHUSION_FACTOR}x phusion's my_init`,
+        measured: s && p && r !== undefined
+          ? `${num(r, 3)}x (${num(s.median, 1)} vs ${num(p.median, 1)} ms)`
+          : setup.phusion
+          ? "n/a"
+          : `n/a (${PHUSION}: ${phusionMissing()})`,
+        pass: r === undefined ? undefined : r <= STOP_PHUSION_FACTOR,
+      },
+    ],
   };
 }
 
@@ -235,21 +335,20 @@ export async function stubbornStop(
   setup: Setup,
   runs: number,
 ): Promise<{ figures: Figure[]; targets: Target[] }> {
-  const over: number[] = [];
-  const downOver: number[] = [];
+  const over: Samples = new Map(), downOver: Samples = new Map();
   const notes: string[] = [];
-  if (setup.dist) {
-    for (let i = 0; i < runs; i++) {
-      const r = await bootAndStop(setup, { stubborn: STUBBORN_RUN }, {
+  const inits = daemons(setup);
+  const timeoutMs = STUBBORN_TIMEOUT_S * 1000;
+  for (let i = 0; i < runs; i++) {
+    for (const init of inits) {
+      const r = await bootAndStop(setup, init, { stubborn: STUBBORN_RUN }, {
         KILL_PROCESS_TIMEOUT: String(STUBBORN_TIMEOUT_S),
       });
       if (r.downMs !== undefined) {
-        downOver.push(r.downMs - STUBBORN_TIMEOUT_S * 1000);
+        push(downOver, init.name, r.downMs - timeoutMs);
       }
-      if (r.stopMs !== undefined) {
-        over.push(r.stopMs - STUBBORN_TIMEOUT_S * 1000);
-      }
-      if (r.error) notes.push(`run ${i + 1}: ${r.error}`);
+      if (r.stopMs !== undefined) push(over, init.name, r.stopMs - timeoutMs);
+      if (r.error) notes.push(`${init.name}, run ${i + 1}: ${r.error}`);
     }
   }
   const fig: Figure = {
@@ -260,19 +359,24 @@ export async function stubbornStop(
       { key: "t", label: "exit overrun", unit: "ms", digits: 1 },
       { key: "d", label: "service down overrun", unit: "ms", digits: 1 },
     ],
+    ours: "my_init",
     rows: [
-      {
-        subject: "my_init",
+      ...["my_init", PHUSION].map((s) => ({
+        subject: s,
         cells: {
-          t: setup.dist ? summarize(over) ?? "failed" : "not built",
-          d: setup.dist ? summarize(downOver) ?? "failed" : "",
+          t: cellFor(setup, s, over),
+          d: cellFor(setup, s, downOver),
         },
-      },
+      })),
       ...peerRows("t"),
     ],
-    notes: ["Service: `trap '' TERM; exec sleep infinity`.", ...notes],
+    notes: [
+      "Service: `trap '' TERM; exec sleep infinity`.",
+      `${PHUSION}: \`sv -w ${STUBBORN_TIMEOUT_S} force-stop\` sends KILL after the timeout.`,
+      ...notes,
+    ],
   };
-  const s = summarize(over);
+  const s = summarize(over.get("my_init") ?? []);
   return {
     figures: [fig],
     targets: [{

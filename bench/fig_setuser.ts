@@ -7,7 +7,15 @@
 
 import { cpuCell, timeCommands, type Timed, timingCell } from "./_hyperfine.ts";
 import type { Figure, Target } from "./_report.ts";
-import { benchEnv, floorArgv, type Setup } from "./_subjects.ts";
+import {
+  benchEnv,
+  floorArgv,
+  PHUSION,
+  PHUSION_PYTHON,
+  phusionArgv,
+  phusionMissing,
+  type Setup,
+} from "./_subjects.ts";
 import { START_FACTOR, startTarget, TIME_METRICS } from "./fig_oneshot.ts";
 
 /** Measures figure 6. */
@@ -22,6 +30,8 @@ export async function setuserStart(
       argv: [setup.setuser, "nobody", "/bin/true"],
     });
   }
+  const phusion = phusionArgv(setup, "setuser", ["nobody", "/bin/true"]);
+  if (phusion) commands.push({ name: PHUSION, argv: phusion });
   commands.push(
     { name: "deno floor", argv: floorArgv(setup, setup.emptyJs) },
     {
@@ -46,14 +56,17 @@ export async function setuserStart(
       "`setuser nobody /bin/true` vs setpriv, chpst and the bare runtime (not PID 1)",
     metrics: TIME_METRICS,
     ours: "setuser",
-    rows: ["setuser", "deno floor", "setpriv", "chpst"].map((s) => ({
+    rows: ["setuser", "deno floor", PHUSION, "setpriv", "chpst"].map((s) => ({
       subject: s,
       cells: s === "setuser" && !setup.setuser
         ? { t: "not built", cpu: "" }
+        : s === PHUSION && !phusion
+        ? { t: phusionMissing(), cpu: "" }
         : { t: timingCell(timings.get(s)), cpu: cpuCell(timings.get(s)) },
     })),
     notes: [
       "setpriv: `--reuid=nobody --regid=nogroup --init-groups`; chpst: `-u nobody`.",
+      `${PHUSION}: phusion's setuser, \`${PHUSION_PYTHON} -u setuser nobody /bin/true\`.`,
     ],
   };
   return {

@@ -1,15 +1,28 @@
 /**
  * `make bench`: side-by-side benchmarks of our my_init and setuser against
- * tini, dumb-init, catatonit, setpriv and chpst, and against the bare Deno
- * runtime they run on. Writes bench/results/results-<date>.{md,json} and
- * bench/results/latest.md, and prints the Markdown.
+ * phusion's Python my_init and setuser, tini, dumb-init, catatonit, setpriv
+ * and chpst, and against the bare Deno runtime they run on; then the image
+ * in a container engine. Writes bench/results/results-<date>.{md,json} and
+ * bench/results/latest.{md,json}, prints the Markdown, and (after a run of
+ * every figure) rewrites README.md's benchmark block (bench/_readme.ts).
+ *
+ * Figures: 1 one-shot, 2 idle memory, 3 graceful stop, 4 stubborn stop,
+ * 5 reaping, 6 setuser, 7 boot, 8 runtime flags (PID namespaces on the
+ * host); 9 container `run -d` -> healthy, `stop`, `run --rm`; 10 image size
+ * (podman and the docker CLI; they need `make image`).
  *
  * Environment:
- *   BENCH_RUNS=N      runs per figure (default: per figure, 3 to 20)
- *   BENCH_ONLY=1,3    only these figures (1-8; 3 and 7 share their runs)
+ *   BENCH_RUNS=N      runs per figure (default: per figure, 1 to 20)
+ *   BENCH_ONLY=1,3    only these figures (1-10; 3 and 7 share their runs)
  *   BENCH_DIST=dir    where our build is (default dist)
  *   BENCH_OUT=dir     where results go (default bench/results)
+ *   BENCH_README=1|0  rewrite README.md's block or not (default: only
+ *                     when every figure ran)
  *   BENCH_DEBUG=1     show the output of the measured commands
+ *   PHUSION_DIR=dir   phusion's my_init and setuser (default
+ *                     ../shared/anchors/phusion beside the repository)
+ *   PHUSION_IMAGE=ref phusion's image on the same base, for figures 9, 10
+ *   NAME, VERSION     our image is NAME:VERSION (as in the Makefile)
  *
  * Exit codes: 0 when the harness ran (targets may fail: see the report),
  * 1 when it could not run (not root, a tool missing, bad BENCH_* value).
@@ -17,7 +30,7 @@
  * @module
  */
 
-import { resolve } from "node:path";
+import { relative, resolve } from "node:path";
 import { capture, killAll } from "./_proc.ts";
 import {
   type Figure,
@@ -25,13 +38,25 @@ import {
   type Results,
   type Target,
 } from "./_report.ts";
-import type { Setup } from "./_subjects.ts";
+import {
+  type Phusion,
+  PHUSION_DIR,
+  PHUSION_PYTHON,
+  phusionMissing,
+  type Setup,
+} from "./_subjects.ts";
 import { oneShot } from "./fig_oneshot.ts";
 import { idleMemory } from "./fig_memory.ts";
 import { runitStop, stubbornStop } from "./fig_runit.ts";
 import { reaping } from "./fig_reap.ts";
 import { setuserStart } from "./fig_setuser.ts";
 import { runtimeFlags } from "./fig_flags.ts";
+import { updateReadme } from "./_readme.ts";
+import {
+  containerLifecycle,
+  imageSize,
+  removeContainers,
+} from "./fig_container.ts";
 
 type Measure = (
   setup: Setup,
@@ -48,6 +73,9 @@ const STEPS: { ids: string[]; runs: number; measure: Measure }[] = [
   { ids: ["3", "7"], runs: 5, measure: runitStop },
   { ids: ["4"], runs: 3, measure: stubbornStop },
   { ids: ["5"], runs: 3, measure: reaping },
+  // Last: the engine and its containers load the machine more than the rest.
+  { ids: ["9"], runs: 5, measure: containerLifecycle },
+  { ids: ["10"], runs: 1, measure: imageSize },
 ];
 
 function fail(message: string): never {
@@ -72,7 +100,11 @@ function readKnobs(): { runs?: number; only?: Set<string> } {
     const known = new Set(STEPS.flatMap((s) => s.ids));
     for (const id of only) {
       if (!known.has(id)) {
-        fail(`Invalid BENCH_ONLY figure "${id}": expected 1-8`);
+        fail(
+          `Invalid BENCH_ONLY figure "${id}": expected one of ${
+            [...known].sort((a, b) => Number(a) - Number(b)).join(",")
+          }`,
+        );
       }
     }
   }
@@ -92,6 +124,18 @@ async function works(argv: string[]): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** phusion's tools, when PHUSION_DIR has them and `python3 -u my_init --help` runs. */
+async function findPhusion(): Promise<Phusion | undefined> {
+  const myInit = `${PHUSION_DIR}/my_init`, setuser = `${PHUSION_DIR}/setuser`;
+  try {
+    Deno.statSync(setuser);
+  } catch {
+    return undefined;
+  }
+  if (!await works([PHUSION_PYTHON, "-u", myInit, "--help"])) return undefined;
+  return { myInit, setuser, exe: Deno.realPathSync(PHUSION_PYTHON) };
 }
 
 async function makeSetup(tmp: string): Promise<Setup> {
@@ -115,9 +159,12 @@ async function makeSetup(tmp: string): Promise<Setup> {
   Deno.writeTextFileSync(emptyJs, "");
   Deno.writeTextFileSync(
     waitJs,
-    "await new Promise((r) => setTimeout(r, 5000));\n",
+    // A web timer, as our tools use: setTimeout would load the runtime's
+    // Node timers layer (~4 MB more resident), which ours never loads.
+    'await new Promise((r) => AbortSignal.timeout(5000).addEventListener("abort", r));\n',
   );
   return {
+    phusion: await findPhusion(),
     dist: built ? dist : undefined,
     setuser,
     deno,
@@ -153,8 +200,15 @@ async function machineInfo(setup: Setup): Promise<Record<string, string>> {
     "dumb-init": first(await capture(["dumb-init", "--version"])),
     catatonit: first(await capture(["catatonit", "--version"])),
     runit: `runit ${await dpkg("runit")} (Debian)`,
+    "phusion my_init": setup.phusion
+      ? `${setup.phusion.myInit} on ${
+        first(await capture([PHUSION_PYTHON, "--version"]))
+      }`
+      : phusionMissing(),
     setpriv: first(await capture(["setpriv", "--version"])),
     hyperfine: first(await capture(["hyperfine", "--version"])),
+    podman: first(await capture(["podman", "--version"])),
+    "docker CLI": first(await capture(["docker", "--version"])),
     "load average (start)": loadAverage(),
   };
 }
@@ -174,6 +228,7 @@ function leftovers(tmp: string): number[] {
 }
 
 async function cleanUp(tmp: string): Promise<void> {
+  await removeContainers();
   await killAll();
   for (const pid of leftovers(tmp)) {
     console.error(`bench: warning: killing leftover process ${pid}`);
@@ -278,8 +333,10 @@ async function main(): Promise<number> {
   } finally {
     await cleanUp(tmp);
   }
-  results.figures.sort((a, b) => a.id.localeCompare(b.id));
-  results.targets.sort((a, b) => a.figure.localeCompare(b.figure));
+  // By number: figure 10 after 9 ("3+7" of a failed step counts as 3).
+  const byNumber = (a: string, b: string) => parseInt(a) - parseInt(b);
+  results.figures.sort((a, b) => byNumber(a.id, b.id));
+  results.targets.sort((a, b) => byNumber(a.figure, b.figure));
   results.durationSeconds = (performance.now() - began) / 1000;
   results.machine["load average (end)"] = loadAverage();
 
@@ -287,12 +344,40 @@ async function main(): Promise<number> {
   Deno.mkdirSync(out, { recursive: true });
   const md = renderMarkdown(results);
   const base = `${out}/results-${stamp(date)}`;
+  results.file = relative(Deno.cwd(), `${base}.md`);
+  const json = JSON.stringify(results, null, 2) + "\n";
   writeAtomic(`${base}.md`, md);
-  writeAtomic(`${base}.json`, JSON.stringify(results, null, 2) + "\n");
+  writeAtomic(`${base}.json`, json);
   writeAtomic(`${out}/latest.md`, md);
+  writeAtomic(`${out}/latest.json`, json);
   console.log(md);
-  console.error(`bench: wrote ${base}.md, ${base}.json and ${out}/latest.md`);
+  console.error(
+    `bench: wrote ${base}.md, ${base}.json and ${out}/latest.{md,json}`,
+  );
+  if (rewriteReadme(only)) {
+    try {
+      await updateReadme(resolve("README.md"), results, results.file);
+      console.error("bench: README.md's benchmark block rewritten");
+    } catch (e) {
+      console.error(
+        `bench: warning: README.md not rewritten: ${
+          e instanceof Error ? e.message : e
+        }`,
+      );
+    }
+  }
   return 0;
+}
+
+/**
+ * Whether this run rewrites README.md's benchmark block: a run of every
+ * figure does, a BENCH_ONLY one not; BENCH_README=1 or 0 decides instead.
+ */
+function rewriteReadme(only: Set<string> | undefined): boolean {
+  const knob = Deno.env.get("BENCH_README");
+  if (knob === "1") return true;
+  if (knob === "0") return false;
+  return only === undefined;
 }
 
 function writeAtomic(path: string, text: string): void {

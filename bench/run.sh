@@ -1,8 +1,11 @@
 #!/bin/bash
-# make bench: installs the peer inits and tools from Debian when missing,
-# then runs the harness (bench/main.ts). Knobs: BENCH_RUNS=N, BENCH_ONLY=1,3
-# (see bench/main.ts). Exit codes: the harness's (0 ran, 1 could not run);
-# 1 when a package cannot be installed.
+# make bench: installs the peer inits and tools from Debian when missing
+# (python3 for phusion's my_init and setuser, which are run from
+# PHUSION_DIR, never copied), then runs the harness (bench/main.ts). Knobs:
+# BENCH_RUNS=N, BENCH_ONLY=1,3, BENCH_README=0|1, PHUSION_DIR, PHUSION_IMAGE
+# (see bench/main.ts). The container figures (9, 10) need the image (`make
+# bench` builds it first) and podman. Exit codes: the harness's (0 ran, 1
+# could not run); 1 when a package cannot be installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +19,8 @@ declare -A NEEDS=(
   [setpriv]=util-linux
   [unshare]=util-linux
   [hyperfine]=hyperfine
+  [sv]=runit
+  [python3]=python3
 )
 missing=()
 for cmd in "${!NEEDS[@]}"; do

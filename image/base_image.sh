@@ -4,6 +4,7 @@
 # Debian mirror.
 #
 #   bash image/base_image.sh [--force]
+#   PLATFORM=linux/arm64 bash image/base_image.sh     (another architecture)
 #
 # 1. Done if the engine already has the image (unless --force).
 # 2. Else, import build/cache/debian-bookworm.tar.zst if present (seconds).
@@ -11,16 +12,26 @@
 #    bookworm-updates and bookworm-security suites, clean, cache the rootfs
 #    as .tar.zst, and import it.
 #
-# Env: BASE_TAG (default localhost/debian:bookworm), DEBIAN_MIRROR (default:
-# debootstrap's own), CACHE_DIR (default build/cache).
+# For a platform other than the host's, the names get an -ARCH suffix
+# (localhost/debian:bookworm-arm64, debian-bookworm-arm64.tar.zst) and
+# debootstrap runs with --arch under QEMU's emulation (image/qemu_binfmt.sh).
+#
+# Env: PLATFORM (default: the host's), BASE_TAG (default
+# localhost/debian:bookworm[-ARCH]), DEBIAN_MIRROR (default: debootstrap's
+# own), CACHE_DIR (default build/cache).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
+# shellcheck source=image/platform.sh
+. "$HERE/platform.sh"
 SUITE=bookworm
-BASE_TAG=${BASE_TAG:-localhost/debian:$SUITE}
+ARCH=$(platform_arch "${PLATFORM:-}")
+SUFFIX=$(arch_suffix "$ARCH")
+BASE_TAG=${BASE_TAG:-localhost/debian:$SUITE$SUFFIX}
 CACHE_DIR=${CACHE_DIR:-$ROOT/build/cache}
-TARBALL=$CACHE_DIR/debian-$SUITE.tar.zst
+TARBALL=$CACHE_DIR/debian-$SUITE$SUFFIX.tar.zst
+LOGFILE=$CACHE_DIR/debootstrap$SUFFIX.log
 
 log() { echo "base_image: $*" >&2; }
 fatal() {
@@ -60,19 +71,24 @@ EOF
 bootstrap() {
   need_tools
   [ "$(id -u)" = 0 ] || fatal "debootstrap needs root"
+  # debootstrap's second stage runs the new system's dpkg and maintainer
+  # scripts in a chroot: foreign ones through QEMU.
+  bash "$HERE/qemu_binfmt.sh" "$ARCH"
   mkdir -p "$CACHE_DIR"
   local rootfs
   rootfs=$(mktemp -d "$CACHE_DIR/rootfs.XXXXXX")
   # The rootfs holds device nodes and root-owned files: always remove it.
   # shellcheck disable=SC2064 # expand now: the path is fixed
   trap "rm -rf '$rootfs'" EXIT
-  log "debootstrap --variant=minbase $SUITE (about 30 s; log in $CACHE_DIR/debootstrap.log)..."
+  local took="about 30 s"
+  [ -z "$SUFFIX" ] || took="about 3 min under emulation"
+  log "debootstrap --variant=minbase --arch=$ARCH $SUITE ($took; log in $LOGFILE)..."
   local start=$SECONDS
   # shellcheck disable=SC2086 # DEBIAN_MIRROR is one optional word
-  if ! debootstrap --variant=minbase "$SUITE" "$rootfs" ${DEBIAN_MIRROR:-} \
-    >"$CACHE_DIR/debootstrap.log" 2>&1; then
-    tail -n 20 "$CACHE_DIR/debootstrap.log" >&2
-    fatal "debootstrap failed (see $CACHE_DIR/debootstrap.log)"
+  if ! debootstrap --variant=minbase --arch="$ARCH" "$SUITE" "$rootfs" ${DEBIAN_MIRROR:-} \
+    >"$LOGFILE" 2>&1; then
+    tail -n 20 "$LOGFILE" >&2
+    fatal "debootstrap failed (see $LOGFILE)"
   fi
   log "debootstrap done in $((SECONDS - start)) s; cleaning and caching"
   add_suites "$rootfs"
@@ -87,8 +103,18 @@ bootstrap() {
 
 import() {
   log "importing $TARBALL as $BASE_TAG..."
+  # Another architecture's rootfs must say so: imported as is, the image
+  # claims the host's, and a build for that platform takes the wrong base.
+  local platform=()
+  if [ -n "$SUFFIX" ]; then
+    if [ "$(bash "$HERE/engine.sh" name)" = podman ]; then
+      platform=(--arch "$ARCH")
+    else
+      platform=(--platform "linux/$ARCH")
+    fi
+  fi
   zstd -q -d -c "$TARBALL" |
-    engine import --change 'CMD ["/bin/bash"]' - "$BASE_TAG" >/dev/null
+    engine import "${platform[@]}" --change 'CMD ["/bin/bash"]' - "$BASE_TAG" >/dev/null
   log "imported $BASE_TAG"
 }
 

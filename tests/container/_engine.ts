@@ -8,6 +8,9 @@
  * - TEST_IMAGE: IMAGE plus test services (tests/container/testdata).
  * - SSHD_IMAGE: IMAGE with sshd enabled as the README says.
  * - TEST_PREFIX: prefix of every container name (run.sh removes leftovers).
+ * - TIMEOUT_SCALE: multiplies every deadline of engine() and waitFor()
+ *   (default 1; tests/container/arm64.sh sets it: under QEMU's emulation
+ *   each start of the Deno runtime costs seconds of CPU).
  *
  * Every container is named and removed again, also when a test fails:
  * `docker run --rm` through podman's API reports exit code 0 whatever the
@@ -27,6 +30,7 @@ export const TEST_IMAGE = Deno.env.get("TEST_IMAGE") ??
 export const SSHD_IMAGE = Deno.env.get("SSHD_IMAGE") ??
   "baseimage-deno-test-sshd:0.1.0";
 const PREFIX = Deno.env.get("TEST_PREFIX") ?? `bdtest-${Deno.pid}`;
+const TIMEOUT_SCALE = Number(Deno.env.get("TIMEOUT_SCALE") ?? "1") || 1;
 
 /** What a finished command left. */
 export interface Result {
@@ -47,7 +51,7 @@ export async function engine(
   args: string[],
   options: { timeoutMs?: number; stdin?: string } = {},
 ): Promise<Result> {
-  const timeoutMs = options.timeoutMs ?? 120_000;
+  const timeoutMs = (options.timeoutMs ?? 120_000) * TIMEOUT_SCALE;
   const child = new Deno.Command(ENGINE, {
     args,
     stdin: options.stdin === undefined ? "null" : "piped",
@@ -110,7 +114,7 @@ export async function waitFor(
   timeoutMs: number,
   intervalMs = 200,
 ): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + timeoutMs * TIMEOUT_SCALE;
   while (true) {
     if (await check()) return true;
     if (Date.now() >= deadline) return false;

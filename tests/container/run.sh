@@ -6,18 +6,29 @@
 #   bash tests/container/run.sh [DENO-TEST-ARGS...]
 #
 # Env: NAME, VERSION (the image is $NAME:$VERSION; built if missing),
-# CONTAINER_ENGINES (default "podman docker"), DENO_JOBS (parallel test
-# files, default 4).
-# Exit code: 0 when every engine's run passed, else 1.
+# CONTAINER_ENGINES (default: $ENGINE if set, as `make test ENGINE=docker`
+# does on CI, else "podman docker"), DENO_JOBS (parallel test
+# files, default 4), PLATFORM (default: the host's; another one's image is
+# $NAME:$VERSION-ARCH, run under QEMU's emulation: tests/container/arm64.sh),
+# CONTAINER_TESTS (test files and directories, default tests/container/),
+# TEST_IMAGES (derived images to build: "test sshd" by default).
+# Exit code: 0 when every engine's run passed, else 1; 2 on a usage error.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
+# shellcheck source=image/platform.sh
+. image/platform.sh
 NAME=${NAME:-baseimage-deno}
 VERSION=${VERSION:-0.1.0}
-IMAGE=$NAME:$VERSION
+PLATFORM=${PLATFORM:-}
+ARCH=$(platform_arch "$PLATFORM") || exit 2
+SUFFIX=$(arch_suffix "$ARCH")
+IMAGE=$NAME:$VERSION$SUFFIX
 DENO=${DENO:-./node_modules/.bin/deno}
-ENGINES=${CONTAINER_ENGINES:-podman docker}
+ENGINES=${CONTAINER_ENGINES:-${ENGINE:-podman docker}}
+TESTS=${CONTAINER_TESTS:-tests/container/}
+TEST_IMAGES=${TEST_IMAGES:-test sshd}
 PREFIX=bdtest-$$
 API_STARTED=0
 
@@ -63,6 +74,8 @@ build_replacing() {
   shift 2
   local flags=()
   [ "$engine" = podman ] && flags=(--format docker --pull=never)
+  # Another architecture's: without it the build asks for the host's.
+  [ -z "$SUFFIX" ] || flags+=(--platform "linux/$ARCH")
   old=$("$engine" image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)
   "$engine" build -q "${flags[@]}" --network=host --build-arg "IMAGE=$IMAGE" -t "$tag" "$@" >/dev/null
   new=$("$engine" image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)
@@ -75,10 +88,16 @@ build_replacing() {
 # docker CLI too, which exercises `docker build` against our image).
 build_test_images() {
   local engine=$1 start=$SECONDS
-  log "$engine: building the test images..."
-  build_replacing "$engine" "$NAME-test:$VERSION" tests/container/testdata
-  build_replacing "$engine" "$NAME-test-sshd:$VERSION" \
-    -f tests/container/testdata/sshd.Dockerfile tests/container/testdata
+  log "$engine: building the test images ($TEST_IMAGES)..."
+  case " $TEST_IMAGES " in *" test "*)
+    build_replacing "$engine" "$NAME-test:$VERSION$SUFFIX" tests/container/testdata
+    ;;
+  esac
+  case " $TEST_IMAGES " in *" sshd "*)
+    build_replacing "$engine" "$NAME-test-sshd:$VERSION$SUFFIX" \
+      -f tests/container/testdata/sshd.Dockerfile tests/container/testdata
+    ;;
+  esac
   log "$engine: test images built in $((SECONDS - start)) s"
 }
 
@@ -87,15 +106,25 @@ run_suite() {
   shift
   if ! "$engine" image inspect "$IMAGE" >/dev/null 2>&1; then
     log "$engine: $IMAGE is missing; building it"
-    ENGINE=$engine bash image/build.sh
+    # PLATFORMS set: the suite's one platform, whatever make exported.
+    PLATFORMS=$PLATFORM ENGINE=$engine bash image/build.sh
+  fi
+  # A mix-up would test the wrong runtime and pass: refuse it.
+  local arch
+  arch=$("$engine" image inspect --format '{{.Architecture}}' "$IMAGE")
+  if [ "$arch" != "$ARCH" ]; then
+    log "$engine: $IMAGE is a $arch image, not linux/$ARCH: FAILED"
+    return 1
   fi
   build_test_images "$engine"
   log "$engine: running the suite..."
   local status=0
-  CONTAINER_ENGINE=$engine IMAGE=$IMAGE TEST_IMAGE="$NAME-test:$VERSION" \
-    SSHD_IMAGE="$NAME-test-sshd:$VERSION" TEST_PREFIX="$PREFIX-$engine" \
-    DENO_JOBS=${DENO_JOBS:-4} \
-    "$DENO" test -A --no-lock --parallel tests/container/ "$@" || status=$?
+  local tests
+  read -r -a tests <<<"$TESTS"
+  CONTAINER_ENGINE=$engine IMAGE=$IMAGE TEST_IMAGE="$NAME-test:$VERSION$SUFFIX" \
+    SSHD_IMAGE="$NAME-test-sshd:$VERSION$SUFFIX" TEST_PREFIX="$PREFIX-$engine" \
+    CONTAINER_PLATFORM="linux/$ARCH" DENO_JOBS=${DENO_JOBS:-4} \
+    "$DENO" test -A --no-lock --parallel "${tests[@]}" "$@" || status=$?
   remove_containers "$engine"
   log "$engine: suite finished in $((SECONDS - start)) s with status $status"
   return $status
@@ -104,6 +133,8 @@ run_suite() {
 main() {
   local failed=() passed=() engine
   bash image/engine.sh ensure
+  # Another architecture's containers run under QEMU (a no-op for the host's).
+  bash image/qemu_binfmt.sh "$ARCH"
   for engine in $ENGINES; do
     case "$engine" in
     podman) ;;
