@@ -142,7 +142,8 @@ bench: image
 profile: setup
 	$(DENO) run -A --no-lock bench/profile.ts
 
-# Keeps build/cache (the debootstrapped base, ~30 s to remake); distclean not.
+# Keeps build/cache (the debootstrapped bases: ~30 s to remake, ~4 min for
+# arm64 under emulation); distclean not.
 clean:
 	rm -rf dist build/context build/context-minimal build/logs
 
