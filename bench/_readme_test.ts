@@ -102,7 +102,7 @@ Deno.test("readmeBlock() lists every target with its result, | escaped", () => {
 Deno.test("readmeBlock() sets ours beside phusion, the runtime and tini", () => {
   const block = readmeBlock(RESULTS, "r.md");
   ok(
-    /\| 1\. one-shot `my_init -- \/bin\/true` +\| +57\.6 ms \| +93\.0 ms \| +22\.3 ms \| +\|/
+    /\| 1\. one-shot `my_init --skip-startup-files --skip-runit --quiet -- \/bin\/true` +\| +57\.6 ms \| +93\.0 ms \| +22\.3 ms \| +\|/
       .test(block),
     block,
   );

@@ -14,7 +14,7 @@
  * performance.now(), the end is this harness seeing the process exit (all
  * wall-clock epoch times).
  *
- * Environment: PROFILE_RUNS=N (default 30). Writes
+ * Environment: PROFILE_RUNS=N (default 20). Writes
  * bench/results/profile-<date>.md and bench/results/profile-latest.md.
  * Exit codes: 0 done, 1 could not run (not root, a build or run failed).
  *
@@ -204,9 +204,11 @@ async function run(
   return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
 }
 
+/** A failure that ends the run; main() reports it after cleaning up. */
+class Fatal extends Error {}
+
 function fail(message: string): never {
-  console.error(`profile: fatal: ${message}`);
-  Deno.exit(1);
+  throw new Fatal(message);
 }
 
 /** Copies the sources into `tmp`, adds the timestamps, builds into tmp/dist. */
@@ -296,7 +298,7 @@ function render(name: string, rows: PhaseRow[], runs: number): string {
 
 async function main(): Promise<number> {
   if (Deno.uid() !== 0) fail("must run as root (unshare --pid, mount)");
-  const runsText = Deno.env.get("PROFILE_RUNS") || "30";
+  const runsText = Deno.env.get("PROFILE_RUNS") || "20";
   const runs = Number(runsText);
   if (!Number.isInteger(runs) || runs < 1) {
     fail(`Invalid PROFILE_RUNS "${runsText}": expected a positive integer`);
@@ -340,4 +342,13 @@ async function main(): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) Deno.exit(await main());
+if (import.meta.main) {
+  let code = 1;
+  try {
+    code = await main();
+  } catch (e) {
+    if (!(e instanceof Fatal)) throw e;
+    console.error(`profile: fatal: ${e.message}`);
+  }
+  Deno.exit(code);
+}

@@ -38,6 +38,13 @@ ARCH=$1
 QEMU=$(qemu_name "$ARCH")
 CONF=/usr/lib/binfmt.d/qemu-$QEMU.conf
 
+# Registered already, with F (docker/setup-qemu-action on GitHub's runners
+# does that without the qemu-user-static package): nothing to do.
+if grep -qx enabled "$BINFMT/qemu-$QEMU" 2>/dev/null &&
+  grep -q '^flags:.*F' "$BINFMT/qemu-$QEMU" 2>/dev/null; then
+  exit 0
+fi
+
 if [ ! -e "$CONF" ]; then
   [ "$(id -u)" = 0 ] || fatal "qemu-user-static is missing and installing it needs root"
   log "installing qemu-user-static from apt (to run $ARCH programs)..."

@@ -118,9 +118,9 @@ const NO_FLAGS = {} as Record<string, undefined>;
 
 /**
  * Parses my_init's argv. Never throws. The option parser is loaded only
- * when there are flags to parse: it costs PID 1 ~3 ms of start-up (see
- * lib/parse_options.ts), and the common cases (`my_init`, `my_init --
- * CMD`) have none.
+ * when there are flags to parse: it is the costliest step of PID 1's own
+ * start-up (see lib/parse_options.ts), and the common cases (`my_init`,
+ * `my_init -- CMD`) have none.
  */
 export async function parseArgs(
   args: readonly string[],

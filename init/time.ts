@@ -6,8 +6,8 @@
  * first call in a process loads the runtime's Node timers layer: ~12 ms of
  * every my_init start, stop and `--status` (measured on 2.9.6), against
  * ~0.1 ms for the web timer. Such a timer cannot be cleared: cancelling
- * drops its listener and it runs out unheard, keeping the event loop alive
- * until then, which no tool waits for (each ends with Deno.exit).
+ * removes its listener, and the timer stays queued until it expires but no
+ * longer holds the process (measured on 2.9.6).
  *
  * @module
  */

@@ -6,8 +6,10 @@
  * - compile: `deno compile` into self-contained executables (dist/lib/NAME).
  *   It needs a denort runtime base, which Deno downloads; we use it only
  *   when one is at hand (DENORT_BIN) or when asked with --mode=compile.
- * - bundle (offline, what CI tests): `deno bundle` per tool, run on one
- *   shared runtime (dist/lib/deno).
+ * - bundle (what CI tests): `deno bundle` per tool, run on one shared
+ *   runtime (dist/lib/deno). It needs no runtime download; the one npm
+ *   package bundled in (@pkgjs/parseargs, pinned in deno.json) comes from
+ *   the npm registry into the runtime's cache the first time.
  *
  * Either way dist/NAME is the sh launcher of scripts/launcher.ts, which
  * blocks every signal and cleans the runtime's environment before the

@@ -4,7 +4,8 @@
  * Only the first argument can be an option; everything after USER belongs
  * to COMMAND. Node's parseArgs (lib/parse_options.ts) reads that option,
  * loaded only when the first argument looks like one: setuser runs in
- * every service start and loading the parser costs ~3 ms of it.
+ * every service start, and loading the parser costs more than the rest of
+ * its parsing (lib/parse_options.ts).
  *
  * @module
  */

@@ -88,7 +88,7 @@ filter() {
 
 start=$SECONDS
 status=0
-PLATFORM=linux/arm64 CONTAINER_ENGINES=podman TEST_IMAGES=test \
+PLATFORM=linux/arm64 CONTAINER_ENGINES=${CONTAINER_ENGINES:-${ENGINE:-podman}} TEST_IMAGES=test \
   CONTAINER_TESTS="${FILES[*]}" DENO_JOBS=${DENO_JOBS:-2} \
   TIMEOUT_SCALE=${TIMEOUT_SCALE:-10} \
   bash tests/container/run.sh --filter "$(filter)" "$@" || status=$?

@@ -56,6 +56,32 @@ function seconds(duration: string): number {
   return Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0);
 }
 
+/**
+ * The longest my_init's shutdown can take in `c` with `env`'s timeouts:
+ * KILL_PROCESS_TIMEOUT each for the services, runit and every shutdown
+ * script of the image, then KILL_ALL_PROCESSES_TIMEOUT for what is left
+ * (README, "my_init reference").
+ */
+async function worstShutdown(
+  c: Container,
+  env: Record<string, string>,
+): Promise<{ seconds: number; formula: string }> {
+  const scripts = await c.sh(
+    "find /etc/my_init.pre_shutdown.d /etc/my_init.post_shutdown.d -type f -perm -u+x | wc -l",
+  );
+  const n = Number(scripts.stdout.trim());
+  assert.ok(
+    n >= 1,
+    `the image's shutdown scripts: ${scripts.stdout}${scripts.stderr}`,
+  );
+  const kill = Number(env.KILL_PROCESS_TIMEOUT ?? 3);
+  const killAll = Number(env.KILL_ALL_PROCESSES_TIMEOUT ?? 2);
+  return {
+    seconds: (2 + n) * kill + killAll,
+    formula: `(2 + ${n}) x ${kill} + ${killAll} s`,
+  };
+}
+
 let built: Promise<void> | undefined;
 
 /**
@@ -232,6 +258,15 @@ Deno.test("examples/compose.yaml: the app boots with the file's environment; its
       },
     );
 
+    const worst = await worstShutdown(c, env);
+    await t.step(
+      `stop_grace_period covers the worst case: ${worst.formula}`,
+      () => {
+        const grace = seconds(app.stop_grace_period);
+        assert.ok(grace >= worst.seconds, `${grace} s < ${worst.seconds} s`);
+      },
+    );
+
     await t.step(
       "a stop is graceful and within stop_grace_period",
       async () => {
@@ -368,24 +403,13 @@ Deno.test("examples/kubernetes.yaml: read-only with its emptyDir mounts, the app
       },
     );
 
-    // Each of these gets at most KILL_PROCESS_TIMEOUT: the services, runit,
-    // and every shutdown script of the image; then the rest gets
-    // KILL_ALL_PROCESSES_TIMEOUT (README, "my_init reference").
-    const scripts = await c.sh(
-      "find /etc/my_init.pre_shutdown.d /etc/my_init.post_shutdown.d -type f -perm -u+x | wc -l",
-    );
-    const nScripts = Number(scripts.stdout.trim());
-    const kill = Number(env.KILL_PROCESS_TIMEOUT ?? 3);
-    const killAll = Number(env.KILL_ALL_PROCESSES_TIMEOUT ?? 2);
-    const worst = (2 + nScripts) * kill + killAll;
+    const worst = await worstShutdown(c, env);
     const grace = pod.terminationGracePeriodSeconds;
 
     await t.step(
-      `terminationGracePeriodSeconds covers the worst case: (2 + ${nScripts}) x ${kill} + ${killAll} s`,
-      () => {
-        assert.ok(nScripts >= 1, scripts.stdout + scripts.stderr);
-        assert.ok(grace >= worst, `${grace} s < ${worst} s`);
-      },
+      `terminationGracePeriodSeconds covers the worst case: ${worst.formula}`,
+      () =>
+        assert.ok(grace >= worst.seconds, `${grace} s < ${worst.seconds} s`),
     );
 
     await t.step("a stop with that grace is graceful: exit 0", async () => {
