@@ -39,7 +39,13 @@ Deno.test("spawn() passes names and values that are not UTF-8 byte-exact", async
     env: new Map([["PATH", "/usr/bin:/bin"], ["V", value], [name, "x"]]),
   });
   try {
-    const got = await Deno.readFile(`/proc/${pid}/environ`);
+    // posix_spawnp returns once the child has its new memory, which the
+    // kernel fills a moment later: /proc/PID/environ reads empty until then.
+    let got = new Uint8Array();
+    for (let i = 0; i < 200 && got.length === 0; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 10));
+      got = await Deno.readFile(`/proc/${pid}/environ`);
+    }
     const want = new Uint8Array([
       ...new TextEncoder().encode("PATH=/usr/bin:/bin\0V=a"),
       ...[0xff, 0xe9, 0x0a, 0x62, 0],
