@@ -93,21 +93,21 @@ export async function killAll(): Promise<void> {
 }
 
 /**
- * Polls `probe` every `intervalMs` until it returns a value other than
- * undefined or `ms` pass (then undefined). The probe runs once more at the
- * deadline.
+ * Polls `probe` (sync or async) every `intervalMs` (0: back to back) until
+ * it returns a value other than undefined or `ms` pass (then undefined).
+ * The probe runs once more at the deadline.
  */
 export async function poll<T>(
-  probe: () => T | undefined,
+  probe: () => T | undefined | Promise<T | undefined>,
   ms: number,
   intervalMs = 1,
 ): Promise<T | undefined> {
   const end = performance.now() + ms;
   for (;;) {
-    const v = probe();
+    const v = await probe();
     if (v !== undefined) return v;
     if (performance.now() >= end) return undefined;
-    await sleep(intervalMs);
+    if (intervalMs > 0) await sleep(intervalMs);
   }
 }
 

@@ -209,11 +209,16 @@ async function cycle(engine: Engine, image: string): Promise<Cycle> {
     ]);
     if (run.code !== 0) return { error: `run -d failed: ${run.out}` };
     let lastExecMs: number | undefined;
-    const healthyAt = await pollAsync(async () => {
-      const r = await cli(engine, ["exec", name, ...healthCheck(image)]);
-      lastExecMs = r.ms;
-      return r.code === 0 ? performance.now() : undefined;
-    }, 30_000);
+    // Execs back to back: the resolution is one exec.
+    const healthyAt = await poll(
+      async () => {
+        const r = await cli(engine, ["exec", name, ...healthCheck(image)]);
+        lastExecMs = r.ms;
+        return r.code === 0 ? performance.now() : undefined;
+      },
+      30_000,
+      0,
+    );
     if (healthyAt === undefined) return { error: "not healthy in 30 s" };
     // Let the last exec's processes go before the stop is timed.
     await sleep(500);
@@ -241,18 +246,6 @@ async function cycle(engine: Engine, image: string): Promise<Cycle> {
   } finally {
     await cli(engine, ["rm", "-f", name], 30_000);
     created.delete(name);
-  }
-}
-
-/** Runs `probe` back to back until it gives a value or `ms` pass. */
-async function pollAsync<T>(
-  probe: () => Promise<T | undefined>,
-  ms: number,
-): Promise<T | undefined> {
-  const end = performance.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined || performance.now() >= end) return v;
   }
 }
 

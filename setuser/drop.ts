@@ -38,10 +38,8 @@ export function dropPrivileges(target: Target): void {
 
 /**
  * The credentials of the calling thread now: from /proc/thread-self/status,
- * which also shows the saved and filesystem ids and costs one read, where
- * the libc getters would cost five foreign-function bindings at start-up
- * (~1 ms of every service start); from the getters where /proc is not
- * mounted. The calling thread, not /proc/self (the thread group leader):
+ * which also shows the saved and filesystem ids (the getters below do not)
+ * in one read; from the getters where /proc is not mounted. The calling thread, not /proc/self (the thread group leader):
  * the runtime runs JavaScript on a thread of its own, and exec gives the
  * command the credentials of the thread that calls it.
  */
