@@ -11,6 +11,7 @@ import { type ExitStatus } from "../lib/exit_status.ts";
 import { spawn, SpawnError, spawnFailureExitCode } from "../lib/spawn.ts";
 import type { Reaper } from "./reaper.ts";
 import { escalate } from "./escalation.ts";
+import { rankBelowChild } from "./oom.ts";
 import { within } from "./time.ts";
 import * as log from "./log.ts";
 
@@ -47,7 +48,10 @@ export interface StartOptions {
   foregroundTty?: number;
 }
 
-/** Starts `argv` and registers it with the reaper in the same tick. */
+/**
+ * Starts `argv` and registers it with the reaper in the same tick; the
+ * child gets an OOM score above ours (init/oom.ts).
+ */
 export function start(
   reaper: Reaper,
   argv: readonly string[],
@@ -60,6 +64,8 @@ export function start(
       newProcessGroup: options.group,
       foregroundTty: options.foregroundTty,
     });
+    // Before it can fork much: its children inherit the score.
+    rankBelowChild(pid);
     return {
       ok: true,
       child: {

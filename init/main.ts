@@ -24,7 +24,7 @@
 import { readCallerEnv } from "../lib/caller_env.ts";
 import { exitCodeOf } from "../lib/exit_status.ts";
 import { libc } from "../lib/libc.ts";
-import { openSignalFd, readSignals, SIGCHLD } from "../lib/signalfd.ts";
+import { openSignalFd, SIGCHLD, SignalReader } from "../lib/signalfd.ts";
 import { signalName } from "../lib/signals.ts";
 import { usageErrorText } from "../lib/usage.ts";
 import { writeAll } from "../lib/write_all.ts";
@@ -44,8 +44,10 @@ import { RunState } from "./run_state.ts";
 import { startRunit, waitForServicesUp } from "./services.ts";
 import { shutdown } from "./shutdown.ts";
 import { decideSignal, HANDLED_SIGNAL_NUMBERS } from "./signal_policy.ts";
+import { lateThreadStarted } from "./runtime_threads.ts";
 import { runStartup, syncEnvironment } from "./startup.ts";
-import { every, sleep } from "./time.ts";
+import { watchReadable } from "./event_loop.ts";
+import { every } from "./time.ts";
 import * as log from "./log.ts";
 
 /** How often the reaper runs when no SIGCHLD can be relied on (no launcher). */
@@ -74,23 +76,24 @@ function onSignal(state: RunState, signal: number): void {
   }
 }
 
-/** Reads the signalfd for the life of the process; never throws. */
-async function receiveSignals(fd: number, state: RunState): Promise<never> {
-  for (;;) {
-    let batch;
+/**
+ * Reads the signalfd whenever the event loop finds it readable, for the
+ * life of the process; never throws.
+ */
+function receiveSignals(fd: number, state: RunState): void {
+  const reader = new SignalReader(fd);
+  const dispatch = (signo: number) => {
+    if (signo === SIGCHLD) state.reaper.reap();
+    else onSignal(state, signo);
+  };
+  watchReadable(fd, () => {
     try {
-      batch = await readSignals(fd);
+      reader.read(dispatch);
     } catch (e) {
-      // Without signals nothing is reaped: say so, and try again.
+      // Without signals nothing is reaped: say so; the next turn retries.
       log.error(`Cannot read signals: ${e}`);
-      await sleep(100);
-      continue;
     }
-    for (const { signo } of batch) {
-      if (signo === SIGCHLD) state.reaper.reap();
-      else onSignal(state, signo);
-    }
-  }
+  });
 }
 
 /** Start-up, runit, then the main command or the wait for a stop. */
@@ -100,6 +103,12 @@ async function run(state: RunState): Promise<number | "stopping"> {
   const startup = await runStartup(state);
   if (startup === "failed") return EXIT_FAILURE;
   if (startup === "stopped" || state.shuttingDown) return aborted();
+  // Before anything that may fork up to the pids limit: the runtime's one
+  // late thread (init/runtime_threads.ts).
+  if (await lateThreadStarted() === "missing") {
+    log.debug("The runtime's late thread did not appear; starting anyway");
+  }
+  if (state.shuttingDown) return aborted();
   if (!options.skipRunit && !startRunit(state)) return EXIT_FAILURE;
 
   if (options.command.length > 0) {
@@ -168,7 +177,9 @@ async function main(): Promise<number> {
   // Without the launcher (the bundle run by hand), the runtime's other
   // threads do not block our signals: one may reach them instead of the
   // signalfd, SIGCHLD included, so the reaper also runs on a timer then.
-  const signals = openSignalFd([SIGCHLD, ...HANDLED_SIGNAL_NUMBERS]);
+  const signals = openSignalFd([SIGCHLD, ...HANDLED_SIGNAL_NUMBERS], {
+    nonblocking: true,
+  });
   if (!signals.wereBlocked) {
     log.warn(
       "my_init was not started through its launcher: signals were not " +

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { C, errno, LAYOUT, libc, strerror } from "../lib/libc.ts";
+import { C, errno, libc, strerror } from "../lib/libc.ts";
 import { cstr } from "../lib/cstr.ts";
 import { SIGNALS } from "../lib/signals.ts";
 import { signalChild, start } from "./children.ts";
@@ -26,6 +26,7 @@ import {
   type ServiceView,
 } from "./runit_state.ts";
 import { isExecutableFile } from "./scripts.ts";
+import { whenReadable } from "./event_loop.ts";
 import { every, sleep, within } from "./time.ts";
 import * as log from "./log.ts";
 
@@ -118,8 +119,8 @@ export function control(dir: string, name: string, chars: string): boolean {
 }
 
 /**
- * Change notification for the service tree through inotify, read with
- * poll(2) on a worker thread. Not Deno.watchFs: its watcher thread opens
+ * Change notification for the service tree through inotify, waited for in
+ * my_init's event loop (no thread: init/event_loop.ts). Not Deno.watchFs: its watcher thread opens
  * files it sees change, and opening runsv's `supervise/ok` FIFO for reading
  * blocks until a writer comes, which froze PID 1 in `close()` (measured).
  * Only renames, creations and removals are watched (runsv renames stat.new
@@ -129,13 +130,9 @@ class TreeWatcher {
   readonly #fd: number;
   #watched = new Set<string>();
   #buf = new Uint8Array(4096);
-  #pollfd = new Uint8Array(LAYOUT.pollfd.size);
 
   constructor() {
     this.#fd = libc().inotify_init1(C.IN_NONBLOCK | C.IN_CLOEXEC);
-    const view = new DataView(this.#pollfd.buffer);
-    view.setInt32(LAYOUT.pollfd.fd, this.#fd, true);
-    view.setInt16(LAYOUT.pollfd.events, C.POLLIN, true);
   }
 
   /** Watches `dir`, its services, and their supervise directories. */
@@ -169,7 +166,7 @@ class TreeWatcher {
       await sleep(ms);
       return;
     }
-    await libc().poll(this.#pollfd, 1n, Math.max(0, Math.ceil(ms)));
+    await whenReadable(this.#fd, ms);
     while (
       Number(libc().read(this.#fd, this.#buf, BigInt(this.#buf.length))) > 0
     ) {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import process from "node:process";
 import { after, every, MAX_TIMER_MS, timeout, within } from "./time.ts";
 
 Deno.test("within() resolves with the promise when it settles first", async () => {
@@ -15,17 +16,34 @@ Deno.test("within() says timeout after the deadline, 0 and fractions included", 
   assert.ok(performance.now() - started >= 49);
 });
 
-Deno.test("timeout() longer than one timer allows does not fire early", async () => {
-  // setTimeout would fire these after 1 ms.
+Deno.test("timeout() longer than one poll allows does not fire early", async () => {
+  // setTimeout would fire these after 1 ms; poll(2) given them unclamped
+  // would fail or wait forever.
   for (const ms of [MAX_TIMER_MS, MAX_TIMER_MS + 1, 1e12 * 1000, Infinity]) {
     const t = timeout(ms);
     const first = await Promise.race([
       t.promise,
-      new Promise((r) => setTimeout(() => r("still waiting"), 30)),
+      new Promise((r) => after(30, () => r("still waiting"))),
     ]);
     t.cancel();
     assert.equal(first, "still waiting", `${ms}`);
   }
+});
+
+Deno.test("a wait past 2**31-1 ms sleeps in poll instead of spinning", async () => {
+  // With the clamp gone, a 2**31 + 5 ms timeout fails the call or wraps:
+  // either the loop spins (CPU time ~ wall time) or never returns to the
+  // 300 ms timer.
+  const t = timeout(2 ** 31 + 5);
+  const cpu0 = process.cpuUsage();
+  const started = performance.now();
+  await new Promise((r) => after(300, () => r(null)));
+  const wall = performance.now() - started;
+  t.cancel();
+  const cpu1 = process.cpuUsage();
+  const cpuMs = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / 1000;
+  assert.ok(wall < 2000, `woke after ${wall} ms`);
+  assert.ok(cpuMs < wall / 2, `${cpuMs} ms of CPU in ${wall} ms`);
 });
 
 Deno.test("after() calls once after the delay; a cancelled one never", async () => {

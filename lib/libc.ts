@@ -100,6 +100,10 @@ export const SYMBOLS = {
   waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   // int kill(pid_t pid, int sig);
   kill: { parameters: ["i32", "i32"], result: "i32" },
+  // int raise(int sig);
+  // To this thread only (tests of the signalfd: a process-directed signal
+  // could land on another runtime thread).
+  raise: { parameters: ["i32"], result: "i32" },
 
   // int open(const char *pathname, int flags, mode_t mode);
   open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
@@ -107,23 +111,14 @@ export const SYMBOLS = {
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   // ssize_t read(int fd, void *buf, size_t count);
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-  // ssize_t read(int fd, void *buf, size_t count);
-  // The same function run on a worker thread: PID 1 waits for its next
-  // signal on a signalfd this way while its event loop keeps turning.
-  read_nonblocking: {
-    name: "read",
-    parameters: ["i32", "buffer", "usize"],
-    result: "isize",
-    nonblocking: true,
-  },
   // int poll(struct pollfd *fds, nfds_t nfds, int timeout);
-  // Nonblocking: runs on a worker thread, so PID 1's event loop keeps
-  // turning (signals, reaping) while it waits.
-  poll: {
-    parameters: ["buffer", "u64", "i32"],
-    result: "i32",
-    nonblocking: true,
-  },
+  // Synchronous, on the main thread: PID 1's one wait (init/event_loop.ts).
+  // Never `nonblocking`: that runs the call on the runtime's blocking pool,
+  // whose idle threads exit after 10 s, so a later call must create a
+  // thread, and at a container's pids limit the runtime aborts when it
+  // cannot (measured: "Deno could not start: unable to create worker
+  // threads" long after start).
+  poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
   // int inotify_init1(int flags);
   inotify_init1: { parameters: ["i32"], result: "i32" },
   // int inotify_add_watch(int fd, const char *pathname, uint32_t mask);
@@ -211,6 +206,7 @@ export const C = {
   O_NONBLOCK: 0o4000,
   O_CLOEXEC: 0o2000000,
 
+  SFD_NONBLOCK: 0o4000,
   SFD_CLOEXEC: 0o2000000,
 
   IN_NONBLOCK: 0o4000,
@@ -219,6 +215,9 @@ export const C = {
   IN_DELETE: 0x200,
   IN_MOVED_TO: 0x80,
   POLLIN: 0x1,
+  POLLERR: 0x8,
+  POLLHUP: 0x10,
+  POLLNVAL: 0x20,
 } as const;
 
 /** Sizes and offsets of the glibc structures read or allocated here. */
@@ -256,22 +255,22 @@ const opened: unknown[] = [];
 
 /**
  * The symbols bound with a compiled fast-call stub: those called in loops
- * (the reaper's waitpid, once per child). See bind().
+ * (the reaper's waitpid, once per child; poll, once per turn of PID 1's
+ * event loop). See bind().
  */
-const FAST_CALL: ReadonlySet<SymbolName> = new Set(["waitpid"]);
+const FAST_CALL: ReadonlySet<SymbolName> = new Set(["waitpid", "poll"]);
 
 // Binding a function symbol makes the runtime compile a fast-call stub
 // (Cranelift): 150-300 us each, ~25 of them in a one-shot my_init, while
 // each is called a few times. So each symbol is bound on first use, and
-// (but for FAST_CALL and the nonblocking ones, whose binding compiles
-// nothing) as a plain address called through Deno.UnsafeFnPointer: ~15 us
+// (but for FAST_CALL) as a plain address called through Deno.UnsafeFnPointer: ~15 us
 // to bind, ~7 us a call instead of ~0.1 (measured on 2.9.6, lite mode).
 // Optional symbols keep the function form: a missing one then reads as
 // undefined, which callers test.
 // dlopen of the already loaded libc is only a reference count.
 function bind(name: SymbolName): unknown {
   const def: Deno.ForeignFunction & { optional?: boolean } = SYMBOLS[name];
-  if (FAST_CALL.has(name) || def.nonblocking || def.optional) {
+  if (FAST_CALL.has(name) || def.optional) {
     const lib = Deno.dlopen("libc.so.6", { [name]: def });
     opened.push(lib);
     return lib.symbols[name];

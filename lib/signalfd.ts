@@ -36,18 +36,31 @@ export interface SignalFd {
   wereBlocked: boolean;
 }
 
+/** How {@link openSignalFd} opens the descriptor. */
+export interface SignalFdOptions {
+  /**
+   * Reads return at once when no signal is pending (SFD_NONBLOCK): for a
+   * reader woken by poll(2), which must never block on a read.
+   */
+  nonblocking?: boolean;
+}
+
 /**
  * Opens a signalfd for `signals` (close-on-exec), blocking them in the
  * calling thread, which is a no-op under the launcher; one
  * pthread_sigmask call also tells whether they were blocked before.
  */
-export function openSignalFd(signals: readonly number[]): SignalFd {
+export function openSignalFd(
+  signals: readonly number[],
+  options: SignalFdOptions = {},
+): SignalFd {
   const c = libc();
   const set = sigsetOf(signals);
   const before = new Uint8Array(SIGSET_SIZE);
   c.pthread_sigmask(C.SIG_BLOCK, set, before);
   const blocked = new Set(sigsetMembers(before));
-  const fd = c.signalfd(-1, set, C.SFD_CLOEXEC);
+  const flags = C.SFD_CLOEXEC | (options.nonblocking ? C.SFD_NONBLOCK : 0);
+  const fd = c.signalfd(-1, set, flags);
   if (fd < 0) throw new ErrnoError("signalfd", errno());
   return { fd, wereBlocked: signals.every((s) => blocked.has(s)) };
 }
@@ -69,21 +82,44 @@ function decode(buf: Uint8Array, bytes: number): ReceivedSignal[] {
 }
 
 /**
- * Waits for the next signals on a worker thread, so the event loop keeps
- * turning meanwhile. Resolves with at least one signal; EINTR retries.
+ * Reads the signals pending on a nonblocking signalfd, without allocating
+ * per read: PID 1 reads on every SIGCHLD, and garbage made per child is
+ * what grew its heap under churn (issue 17).
  */
-export async function readSignals(fd: number): Promise<ReceivedSignal[]> {
-  const buf = new Uint8Array(INFO.size * BATCH);
-  // errno of a call on a worker thread is not ours to read. A read of a
-  // signalfd we own fails only with EINTR, which a retry answers; a fd that
-  // keeps failing is reported instead of spinning.
-  for (let failures = 0; failures < 3; failures++) {
-    const n = Number(
-      await libc().read_nonblocking(fd, buf, BigInt(buf.length)),
-    );
-    if (n > 0) return decode(buf, n);
+export class SignalReader {
+  readonly #fd: number;
+  readonly #buf = new Uint8Array(INFO.size * BATCH);
+  readonly #view = new DataView(this.#buf.buffer);
+
+  /** A reader of `fd`, a signalfd opened with `nonblocking`. */
+  constructor(fd: number) {
+    this.#fd = fd;
   }
-  throw new Error(`signalfd ${fd} keeps failing to read`);
+
+  /**
+   * Calls `onSignal` for every signal one read(2) returns (up to
+   * {@link BATCH}: more stay pending for the next read), in the order the
+   * kernel gave them. Returns how many; 0 when none was pending.
+   */
+  read(onSignal: (signo: number, pid: number) => void): number {
+    const n = Number(
+      libc().read(this.#fd, this.#buf, BigInt(this.#buf.length)),
+    );
+    if (n < 0) {
+      const code = errno();
+      if (code === C.EAGAIN || code === C.EINTR) return 0;
+      throw new ErrnoError("read from signalfd", code);
+    }
+    let count = 0;
+    for (let at = 0; at + INFO.size <= n; at += INFO.size) {
+      count++;
+      onSignal(
+        this.#view.getUint32(at + INFO.ssi_signo, true),
+        this.#view.getUint32(at + INFO.ssi_pid, true),
+      );
+    }
+    return count;
+  }
 }
 
 /** Waits for the next signals on this thread (for tools without an event loop). */
