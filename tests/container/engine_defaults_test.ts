@@ -22,7 +22,6 @@ import {
   DOCKER_ENGINE,
   ENGINE,
   engine,
-  ENGINE_KIND,
   IMAGE,
   runToEnd,
   uniqueName,
