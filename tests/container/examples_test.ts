@@ -5,13 +5,17 @@
  *   and booted as compose would run it, with the file's environment and
  *   health check: the service is up, the startup script ran, the service
  *   sees the variable, the health check passes and fails when it should,
- *   and a stop fits in the file's stop_grace_period. (No compose tool runs
- *   here: the file's fields are read and applied by this test.)
+ *   and a stop fits in the file's stop_grace_period. Then the file itself
+ *   runs with the compose tool Debian ships for the engine under test:
+ *   docker-compose (1.29) against the Docker Engine, podman-compose (1.0.3)
+ *   with podman; what each does with stop_grace_period is checked.
  * - kubernetes.yaml: valid against Kubernetes' schema (npm's
  *   kubernetes-models, run by node), and the image boots on a read-only
  *   root with exactly the file's emptyDir mounts, env and securityContext;
  *   its probe commands pass; terminationGracePeriodSeconds covers my_init's
- *   timeouts.
+ *   timeouts. With podman, the file runs under `podman kube play`: the
+ *   liveness probe as the health check, a graceful `podman pod stop`, and
+ *   `podman kube down`'s immediate kill (podman 4.3).
  */
 import assert from "node:assert/strict";
 // The `yaml` package of package.json's devDependencies (no YAML parser in
