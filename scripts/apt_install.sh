@@ -48,6 +48,7 @@ guard_on() {
   policy_refuses && return 0
   if [ -e "$POLICY" ]; then mv "$POLICY" "$SAVED"; fi
   GUARDED=1
+  log "$POLICY: refusing every service start during this install"
   printf '#!/bin/sh\n# Written by baseimage-deno scripts/apt_install.sh for one install.\nexit 101\n' >"$POLICY"
   chmod 755 "$POLICY"
 }
@@ -57,6 +58,7 @@ guard_off() {
   rm -f "$POLICY"
   if [ -e "$SAVED" ]; then mv "$SAVED" "$POLICY"; fi
   GUARDED=0
+  log "$POLICY: as it was"
 }
 
 main() {
