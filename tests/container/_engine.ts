@@ -366,3 +366,11 @@ export async function stopTimed(
   const code = await c.wait();
   return { code, elapsed: Date.now() - started, stopStatus };
 }
+
+/**
+ * Whether a container started without --network gets an IP address: the
+ * engine has a default bridge. The Docker Engine image/engine.sh starts has
+ * none (--bridge=none: the host's network stays as it is).
+ */
+export const DEFAULT_BRIDGE = ENGINE === "podman" ||
+  (await engine(["network", "inspect", "bridge"])).code === 0;
