@@ -21,13 +21,18 @@
 #   that already refuses (exit 101) is kept; any other is set aside and put
 #   back afterwards.
 #
-# `apt-get update` runs once, before the first install.
+# `apt-get update` runs once, before the first install. apt waits up to 5 min
+# for a lock another apt holds (tests install in parallel on a shared machine).
+#
+# Env: POLICY_RC_D (default /usr/sbin/policy-rc.d; set by scripts/
+# apt_install_test.ts).
 # Exit codes: 0 when every package is installed; 1 when one or more could not
 # be (the others are still tried; the failures are named); 2 on a usage
 # error.
 set -euo pipefail
 
-POLICY=/usr/sbin/policy-rc.d
+POLICY=${POLICY_RC_D:-/usr/sbin/policy-rc.d}
+LOCK_WAIT=(-o DPkg::Lock::Timeout=300)
 SAVED=$POLICY.baseimage-deno-saved
 
 log() { echo "apt_install: $*" >&2; }
@@ -88,12 +93,12 @@ main() {
     trap guard_off EXIT
     guard_on
   fi
-  apt-get update -qq
+  apt-get "${LOCK_WAIT[@]}" update -qq
   local failed=()
   for pkg in "${missing[@]}"; do
     log "installing $pkg"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      "$pkg" >/dev/null || failed+=("$pkg")
+    DEBIAN_FRONTEND=noninteractive apt-get "${LOCK_WAIT[@]}" install -y -qq \
+      --no-install-recommends "$pkg" >/dev/null || failed+=("$pkg")
   done
   guard_off
   if [ ${#failed[@]} -gt 0 ]; then
