@@ -208,12 +208,16 @@ start_docker() {
       --iptables=false --ip6tables=false --bridge=none \
       </dev/null >>"$DOCKERD_LOG" 2>&1 9>&- &
     # About 2 s when idle; much more on a loaded machine.
+    local pid=$! why="did not answer on $DOCKERD_SOCKET within 60 s"
     for _ in $(seq 1 240); do
       ours_answers && exit 0
-      kill -0 $! 2>/dev/null || break
+      if ! kill -0 "$pid" 2>/dev/null; then
+        why="exited"
+        break
+      fi
       sleep 0.25
     done
-    log "dockerd did not answer on $DOCKERD_SOCKET within 60 s; the end of $DOCKERD_LOG:"
+    log "dockerd $why; the end of $DOCKERD_LOG:"
     tail -n 15 "$DOCKERD_LOG" >&2 || true
     exit 1
   ) 9>"$DOCKERD_RUN/lock"
