@@ -22,6 +22,7 @@ import {
   DOCKER_ENGINE,
   ENGINE,
   engine,
+  engineOk,
   IMAGE,
   runToEnd,
   uniqueName,
@@ -79,6 +80,12 @@ Deno.test(`${ENGINE}: \`run --rm\` reports the command's exit code, and removes 
   }
 });
 
+/** Whether systemd runs this host (podman's health check timers need it). */
+const SYSTEMD = await Deno.stat("/run/systemd/system").then(
+  (s) => s.isDirectory,
+  () => false,
+);
+
 // Short intervals, the image's own command: the engine's machinery, not
 // the image's 30 s timing (image/Dockerfile), is what differs. No start
 // period: podman does not count failures within it, even after a success.
@@ -103,12 +110,26 @@ Deno.test(`${ENGINE}: the image's HEALTHCHECK goes healthy, and unhealthy with a
       IMAGE,
     ],
     async (c) => {
-      const hc = JSON.parse(await c.inspect("{{json .Config.Healthcheck}}"));
+      // The image's own (podman keeps it in images built --format docker).
+      const hc = JSON.parse(
+        await engineOk([
+          "image",
+          "inspect",
+          "--format",
+          "{{json .Config.Healthcheck}}",
+          IMAGE,
+        ]),
+      );
       assert.deepEqual(hc.Test, ["CMD", "/sbin/my_init", "--status"]);
+      assert.deepEqual(
+        [hc.Interval, hc.Timeout, hc.StartPeriod].map((ns) => ns / 1e9),
+        [30, 10, 30],
+      );
+      assert.equal(hc.Retries, 3);
       const status = () => c.inspect("{{.State.Health.Status}}");
       await c.waitUntilUp();
-      if (DOCKER_ENGINE) {
-        // The Engine runs the check itself.
+      if (DOCKER_ENGINE || (ENGINE === "podman" && SYSTEMD)) {
+        // The Engine runs the check itself; podman from systemd timers.
         assert.ok(
           await waitFor(async () => await status() === "healthy", 20_000),
           await status(),
