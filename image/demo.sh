@@ -16,6 +16,19 @@ IMAGE=$NAME:$VERSION
 DEMO=${DEMO_NAME:-$NAME-demo}
 ENGINE=$(bash "$HERE/engine.sh" name)
 export ENGINE
+# docker without a Docker Engine answering: the one engine.sh starts (its own
+# socket), which the commands printed at the end need too.
+HOST_HINT=
+if [ "$ENGINE" = docker ]; then
+  DOCKER_HOST=$(bash "$HERE/engine.sh" docker-host)
+  if [ -n "$DOCKER_HOST" ]; then
+    export DOCKER_HOST
+    HOST_HINT="    export DOCKER_HOST=$DOCKER_HOST   # $(bash "$HERE/engine.sh" docker-kind), started by image/engine.sh
+"
+  else
+    unset DOCKER_HOST
+  fi
+fi
 
 # podman without systemd logs an error per container about its health check
 # timers; the health check itself works (we run it below). Output merged in
@@ -71,8 +84,11 @@ engine logs "$DEMO"
 cat <<MSG
 
 ==> $DEMO is running. Try:
-    $ENGINE exec -it $DEMO bash -l          # a shell (or: image/tools/docker-bash $DEMO)
+$HOST_HINT    $ENGINE exec -it $DEMO bash -l          # a shell (or: image/tools/docker-bash $DEMO)
     $ENGINE exec $DEMO sh -c 'sv status /etc/service/*'
     $ENGINE logs -f $DEMO
     $ENGINE stop $DEMO && $ENGINE rm $DEMO  # graceful shutdown, then remove
 MSG
+if [ -n "$HOST_HINT" ]; then
+  echo "    make stop-engines                        # then stop that Docker Engine"
+fi

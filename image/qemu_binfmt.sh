@@ -48,9 +48,7 @@ fi
 if [ ! -e "$CONF" ]; then
   [ "$(id -u)" = 0 ] || fatal "qemu-user-static is missing and installing it needs root"
   log "installing qemu-user-static from apt (to run $ARCH programs)..."
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    qemu-user-static >/dev/null
+  bash "$(dirname "${BASH_SOURCE[0]}")/../scripts/apt_install.sh" qemu-user-static
   [ -e "$CONF" ] || fatal "qemu-user-static installed no $CONF"
 fi
 

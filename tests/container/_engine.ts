@@ -4,6 +4,9 @@
  *
  * Set by tests/container/run.sh:
  * - CONTAINER_ENGINE: "podman" (default) or "docker".
+ * - CONTAINER_ENGINE_KIND: what the CLI talks to: "podman VERSION",
+ *   "Docker Engine VERSION", or "podman VERSION Docker API" (the docker CLI
+ *   against podman's API: run.sh's loud fallback when no Engine starts).
  * - IMAGE: the image under test (default baseimage-deno:0.1.0).
  * - TEST_IMAGE: IMAGE plus test services (tests/container/testdata).
  * - SSHD_IMAGE: IMAGE with sshd enabled as the README says.
@@ -21,6 +24,34 @@
 
 /** The engine's CLI: "podman" or "docker". */
 export const ENGINE = Deno.env.get("CONTAINER_ENGINE") ?? "podman";
+/**
+ * What the CLI talks to (CONTAINER_ENGINE_KIND; asked from the CLI when
+ * unset): "podman VERSION", "Docker Engine VERSION" or "podman VERSION
+ * Docker API".
+ */
+export const ENGINE_KIND = Deno.env.get("CONTAINER_ENGINE_KIND") ??
+  await engineKind();
+/** Whether the docker CLI talks to a real Docker Engine (not podman's API). */
+export const DOCKER_ENGINE = ENGINE === "docker" &&
+  ENGINE_KIND.startsWith("Docker Engine ");
+
+async function engineKind(): Promise<string> {
+  const format = ENGINE === "podman"
+    ? "{{.Server.Version}}"
+    : "{{.Server.Version}} {{range .Server.Components}}{{.Name}};{{end}}";
+  const out = await new Deno.Command(ENGINE, {
+    args: ["version", "--format", format],
+    stdout: "piped",
+    stderr: "null",
+  }).output().catch(() => undefined);
+  const [version, components = ""] = new TextDecoder().decode(out?.stdout)
+    .trim().split(" ");
+  if (ENGINE === "podman") return `podman ${version}`;
+  return components.includes("Podman")
+    ? `podman ${version} Docker API`
+    : `Docker Engine ${version}`;
+}
+
 /** The image under test. */
 export const IMAGE = Deno.env.get("IMAGE") ?? "baseimage-deno:0.1.0";
 /** The image under test plus the services of tests/container/testdata. */
@@ -335,3 +366,11 @@ export async function stopTimed(
   const code = await c.wait();
   return { code, elapsed: Date.now() - started, stopStatus };
 }
+
+/**
+ * Whether a container started without --network gets an IP address: the
+ * engine has a default bridge. The Docker Engine image/engine.sh starts has
+ * none (--bridge=none: the host's network stays as it is).
+ */
+export const DEFAULT_BRIDGE = ENGINE === "podman" ||
+  (await engine(["network", "inspect", "bridge"])).code === 0;

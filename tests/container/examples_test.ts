@@ -5,13 +5,17 @@
  *   and booted as compose would run it, with the file's environment and
  *   health check: the service is up, the startup script ran, the service
  *   sees the variable, the health check passes and fails when it should,
- *   and a stop fits in the file's stop_grace_period. (No compose tool runs
- *   here: the file's fields are read and applied by this test.)
+ *   and a stop fits in the file's stop_grace_period. Then the file itself
+ *   runs with the compose tool Debian ships for the engine under test:
+ *   docker-compose (1.29) against the Docker Engine, podman-compose (1.0.3)
+ *   with podman; what each does with stop_grace_period is checked.
  * - kubernetes.yaml: valid against Kubernetes' schema (npm's
  *   kubernetes-models, run by node), and the image boots on a read-only
  *   root with exactly the file's emptyDir mounts, env and securityContext;
  *   its probe commands pass; terminationGracePeriodSeconds covers my_init's
- *   timeouts.
+ *   timeouts. With podman, the file runs under `podman kube play`: the
+ *   liveness probe as the health check, a graceful `podman pod stop`, and
+ *   `podman kube down`'s immediate kill (podman 4.3).
  */
 import assert from "node:assert/strict";
 // The `yaml` package of package.json's devDependencies (no YAML parser in
@@ -427,17 +431,41 @@ Deno.test("examples/kubernetes.yaml: read-only with its emptyDir mounts, the app
 });
 
 /**
- * Runs podman-compose (Debian's package, installed here when missing) with
- * `args` on examples/compose.yaml; never throws on a nonzero exit.
+ * Installs Debian's `pkg` when `cmd` is missing, as every install step of
+ * the tests does (scripts/apt_install.sh: alone, no daemon started).
  */
-async function podmanCompose(
+async function ensureCommand(cmd: string, pkg: string): Promise<void> {
+  const r = await new Deno.Command("bash", {
+    args: [
+      "-c",
+      'command -v "$1" >/dev/null || bash scripts/apt_install.sh --no-start "$2"',
+      "ensure",
+      cmd,
+      pkg,
+    ],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+}
+
+/**
+ * Runs a compose tool (Debian's podman-compose or docker-compose) on
+ * examples/compose.yaml and the `overrides` files; never throws on a
+ * nonzero exit.
+ */
+async function compose(
+  tool: "podman-compose" | "docker-compose",
   project: string,
   args: string[],
-  env: Record<string, string> = {},
+  options: { env?: Record<string, string>; overrides?: string[] } = {},
 ): Promise<{ code: number; output: string }> {
-  const child = new Deno.Command("podman-compose", {
-    args: ["-p", project, "-f", `${EXAMPLES}compose.yaml`, ...args],
-    env,
+  const files = [`${EXAMPLES}compose.yaml`, ...options.overrides ?? []]
+    .flatMap((f) => ["-f", f]);
+  const child = new Deno.Command(tool, {
+    args: ["-p", project, ...files, ...args],
+    env: options.env,
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -451,25 +479,35 @@ async function podmanCompose(
   };
 }
 
-async function ensurePodmanCompose(): Promise<void> {
-  const r = await new Deno.Command("bash", {
-    args: [
-      "-c",
-      "command -v podman-compose >/dev/null || { apt-get update -qq && " +
-      "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends podman-compose; }",
-    ],
-  }).output();
-  assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+/** The container's health status once it is `want`, or the last one seen. */
+async function healthBecomes(
+  c: Container,
+  want: string,
+  timeoutMs: number,
+): Promise<string> {
+  let last = "";
+  await waitFor(
+    async () => {
+      last = await c.inspect("{{.State.Health.Status}}");
+      return last === want;
+    },
+    timeoutMs,
+    500,
+  );
+  return last;
 }
 
-// podman-compose drives podman only; the docker half has no compose tool
-// here (the docker CLI has no `compose` plugin), so the test exists in the
-// podman half alone, rather than as an ignored test.
+Deno.test("examples/compose.yaml has no top-level name: (Debian's docker-compose 1.29 rejects the file with it)", async () => {
+  const file = await readYaml(`${EXAMPLES}compose.yaml`);
+  assert.equal(file.name, undefined);
+});
+
+// Each compose tool drives its own engine: podman-compose podman only,
+// docker-compose the Docker Engine only; each test exists in its half.
 if (ENGINE === "podman") {
-  Deno.test("examples/compose.yaml with podman-compose: up builds and starts the app, its port answers from the host with the file's GREETING, healthy, stop exits 0", async () => {
-    await ensurePodmanCompose();
-    const compose = await readYaml(`${EXAMPLES}compose.yaml`);
-    const app = compose.services.app;
+  Deno.test("examples/compose.yaml with podman-compose: up builds and starts the app, its port answers from the host with the file's GREETING, healthy, stop exits 0; stop_grace_period is not applied (podman's 10 s)", async () => {
+    await ensureCommand("podman-compose", "podman-compose");
+    const app = (await readYaml(`${EXAMPLES}compose.yaml`)).services.app;
     const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = listener.addr.port;
     listener.close();
@@ -477,9 +515,8 @@ if (ENGINE === "podman") {
     const container = `${project}_app_1`;
     const hadImage = (await engine(["image", "exists", app.image])).code === 0;
     try {
-      const up = await podmanCompose(project, ["up", "-d"], {
-        BASE_IMAGE: IMAGE,
-        APP_PORT: String(port),
+      const up = await compose("podman-compose", project, ["up", "-d"], {
+        env: { BASE_IMAGE: IMAGE, APP_PORT: String(port) },
       });
       assert.equal(up.code, 0, up.output.slice(-3000));
       const url = `http://127.0.0.1:${port}/cgi-bin/hello`;
@@ -514,14 +551,261 @@ if (ENGINE === "podman") {
         (await c.exec(["/sbin/my_init", "--status"])).stdout,
       );
       assert.equal(await c.inspect("{{.State.Health.Status}}"), "healthy");
-      const stop = await podmanCompose(project, ["stop"]);
+      // podman-compose 1.0.3 passes no stop timeout (nor reads
+      // stop_grace_period): podman's default.
+      assert.equal(await c.inspect("{{.Config.StopTimeout}}"), "10");
+      const stop = await compose("podman-compose", project, ["stop"]);
       assert.equal(stop.code, 0, stop.output);
       assert.equal(await c.inspect("{{.State.ExitCode}}"), "0", await c.logs());
+      assert.doesNotMatch(await c.logs(), /Forcing them to exit/);
     } finally {
-      await podmanCompose(project, ["down"]);
+      await compose("podman-compose", project, ["down"]);
       await engine(["rm", "-f", "-t", "0", container]);
       await engine(["network", "rm", `${project}_default`]);
       if (!hadImage) await engine(["rmi", app.image]);
+    }
+  });
+}
+
+if (ENGINE === "docker") {
+  Deno.test("examples/compose.yaml with docker-compose: up builds and starts the app with the file's GREETING, the Engine's health check goes healthy, stop_grace_period is the stop timeout, stop exits 0", async () => {
+    await ensureCommand("docker-compose", "docker-compose");
+    const app = (await readYaml(`${EXAMPLES}compose.yaml`)).services.app;
+    const project = uniqueName("compose").replaceAll("-", "");
+    const image = `${project}-app:test`;
+    const container = `${project}_app_1`;
+    // The test Engine has no bridge (image/engine.sh): the build on the
+    // host's network, the app on none (its published port then does
+    // nothing), under a tag of this run's own.
+    const override = await Deno.makeTempFile({ suffix: ".yaml" });
+    await Deno.writeTextFile(
+      override,
+      JSON.stringify({
+        services: {
+          app: { image, build: { network: "host" }, network_mode: "none" },
+        },
+      }),
+    );
+    const files = { overrides: [override] };
+    try {
+      const up = await compose("docker-compose", project, ["up", "-d"], {
+        ...files,
+        env: { BASE_IMAGE: IMAGE },
+      });
+      assert.equal(up.code, 0, up.output.slice(-3000));
+      const c = new Container(container);
+      await c.waitUntilUp();
+      const answer = await greeting(c);
+      assert.ok(answer.startsWith(`${app.environment.GREETING} (`), answer);
+      assert.match(answer, STARTED_AT);
+      assert.equal(
+        await c.inspect("{{.HostConfig.RestartPolicy.Name}}"),
+        app.restart,
+      );
+      // The Engine runs the file's check by itself: the first one after
+      // `interval` (30 s).
+      const health = await healthBecomes(
+        c,
+        "healthy",
+        (seconds(app.healthcheck.interval) + 15) * 1000,
+      );
+      assert.equal(health, "healthy", await c.logs());
+      assert.equal(
+        Number(await c.inspect("{{.Config.StopTimeout}}")),
+        seconds(app.stop_grace_period),
+      );
+      const started = Date.now();
+      const stop = await compose("docker-compose", project, ["stop"], files);
+      assert.equal(stop.code, 0, stop.output);
+      assert.equal(await c.wait(), 0, await c.logs());
+      assert.ok(Date.now() - started < seconds(app.stop_grace_period) * 1000);
+      assert.doesNotMatch(await c.logs(), /Forcing them to exit/);
+    } finally {
+      await compose("docker-compose", project, ["down"], files);
+      await engine(["rm", "-f", container]);
+      await engine(["rmi", image]);
+      await Deno.remove(override).catch(() => {});
+    }
+  });
+}
+
+/**
+ * kubernetes.yaml as podman's own reader of Kubernetes YAML takes it: the
+ * Deployment under a name of this run's, with the app image this test built,
+ * without its containerPort (podman 4.3 refuses port mappings on
+ * `--network none`, which keeps the host's network untouched), and with
+ * volume names of this run's (podman 4.3 turns each emptyDir into a named
+ * volume of the emptyDir's name, shared by every pod that names it).
+ */
+async function kubeYaml(name: string): Promise<string> {
+  const { doc } = await deployment();
+  const pod = doc.spec.template.spec;
+  doc.metadata.name = name;
+  const container = pod.containers[0];
+  container.image = APP_IMAGE;
+  delete container.ports;
+  for (const v of pod.volumes) v.name = `${name}-${v.name}`;
+  for (const m of container.volumeMounts) m.name = `${name}-${m.name}`;
+  return JSON.stringify(doc);
+}
+
+if (ENGINE === "podman") {
+  Deno.test("examples/kubernetes.yaml with podman kube play: the web answers, the liveness probe is the health check and restarts the app when it fails, podman pod stop is graceful", async (t) => {
+    // The pod's infra container runs catatonit (podman builds its pause
+    // image from it: no registry needed).
+    await ensureCommand("catatonit", "catatonit");
+    const { pod: spec, container: kc } = await deployment();
+    await buildApp();
+    const name = uniqueName("kube");
+    const yamlFile = await Deno.makeTempFile({ suffix: ".yaml" });
+    await Deno.writeTextFile(yamlFile, await kubeYaml(name));
+    const pod = `${name}-pod-0`;
+    const c = new Container(`${pod}-app`);
+    try {
+      const play = await engine([
+        "kube",
+        "play",
+        "--network",
+        "none",
+        yamlFile,
+      ]);
+      assert.equal(play.code, 0, play.stdout + play.stderr);
+      await c.waitUntilUp();
+
+      await t.step("the web answers, on a read-only root", async () => {
+        const env = Object.fromEntries(
+          (kc.env as { name: string; value: string }[]).map((e) => [
+            e.name,
+            e.value,
+          ]),
+        );
+        assert.ok((await greeting(c)).startsWith(`${env.GREETING} (`));
+        assert.equal(await c.inspect("{{.HostConfig.ReadonlyRootfs}}"), "true");
+        const touch = await c.sh("touch /etc/probe");
+        assert.match(touch.stderr, /Read-only file system/);
+      });
+
+      await t.step(
+        "the liveness probe is the container's health check",
+        async () => {
+          const hc = JSON.parse(
+            await c.inspect("{{json .Config.Healthcheck}}"),
+          );
+          const probe = kc.livenessProbe;
+          // podman 4.3 makes the argv a shell command: CMD-SHELL, the
+          // words, then `|| exit 1`.
+          assert.deepEqual(hc.Test, [
+            "CMD-SHELL",
+            ...probe.exec.command,
+            "||",
+            "exit",
+            "1",
+          ]);
+          assert.equal(hc.Interval / 1e9, probe.periodSeconds);
+          assert.equal(hc.Timeout / 1e9, probe.timeoutSeconds);
+          assert.equal(hc.Retries, probe.failureThreshold);
+          const ok = await engine(["healthcheck", "run", c.name]);
+          assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+          assert.equal(await c.inspect("{{.State.Health.Status}}"), "healthy");
+        },
+      );
+
+      await t.step(
+        "with the service down the check fails, and at failureThreshold podman restarts the container gracefully, as a kubelet would",
+        async () => {
+          const probe = kc.livenessProbe;
+          const before = await c.inspect("{{.State.StartedAt}}");
+          assert.equal((await c.exec(["sv", "down", "web"])).code, 0);
+          for (let i = 1; i < probe.failureThreshold; i++) {
+            const bad = await engine(["healthcheck", "run", c.name]);
+            assert.equal(bad.code, 1, bad.stdout + bad.stderr);
+            assert.match(bad.stdout, /unhealthy/);
+            assert.equal(
+              await c.inspect("{{.State.Health.FailingStreak}}"),
+              String(i),
+            );
+          }
+          // Without systemd, podman runs the check only on request: the
+          // last one, which restarts the container.
+          await engine(["healthcheck", "run", c.name]);
+          assert.ok(
+            await waitFor(
+              async () => (await c.inspect("{{.State.StartedAt}}")) !== before,
+              30_000,
+            ),
+            "not restarted",
+          );
+          const logs = await c.logs();
+          assert.match(logs, /\*\*\* Received SIGTERM; shutting down\.\.\./);
+          assert.doesNotMatch(logs, /Forcing them to exit/);
+          await c.waitUntilUp();
+          assert.equal(await c.inspect("{{.State.Health.Status}}"), "starting");
+          assert.ok(
+            (await greeting(c)).length > 0,
+            "the web answers after the restart",
+          );
+        },
+      );
+
+      await t.step(
+        "podman pod stop is graceful (podman 4.3 gives 10 s, not terminationGracePeriodSeconds)",
+        async () => {
+          assert.equal(await c.inspect("{{.Config.StopTimeout}}"), "10");
+          assert.ok(spec.terminationGracePeriodSeconds > 10);
+          const started = Date.now();
+          const stop = await engine(["pod", "stop", pod], {
+            timeoutMs: 60_000,
+          });
+          assert.equal(stop.code, 0, stop.stderr);
+          assert.equal(await c.wait(), 0, await c.logs());
+          assert.ok(Date.now() - started < 10_000);
+          const logs = await c.logs();
+          assert.equal(
+            logs.match(/\*\*\* Received SIGTERM; shutting down\.\.\./g)
+              ?.length,
+            2,
+            logs,
+          );
+          assert.doesNotMatch(logs, /Forcing them to exit/);
+        },
+      );
+
+      await t.step(
+        "podman kube down of a running pod kills it at once (podman 4.3 stops it with a timeout of 0): stop the pod first",
+        async () => {
+          const start = await engine(["pod", "start", pod]);
+          assert.equal(start.code, 0, start.stderr);
+          await c.waitUntilUp();
+          const events = new Deno.Command("podman", {
+            args: [
+              "events",
+              "--filter",
+              `container=${c.name}`,
+              "--filter",
+              "event=died",
+              "--format",
+              "{{.ContainerExitCode}}",
+            ],
+            stdout: "piped",
+            stderr: "null",
+          }).spawn();
+          await new Promise((r) => setTimeout(r, 500));
+          const down = await engine(["kube", "down", yamlFile]);
+          await new Promise((r) => setTimeout(r, 1_000));
+          events.kill("SIGTERM");
+          const died = new TextDecoder().decode((await events.output()).stdout)
+            .trim();
+          assert.equal(down.code, 0, down.stderr);
+          assert.equal(died, "137");
+        },
+      );
+    } finally {
+      await engine(["kube", "down", yamlFile]);
+      await engine(["pod", "rm", "-f", pod]);
+      for (const v of ["run", "tmp", "var-log"]) {
+        await engine(["volume", "rm", "-f", `${name}-${v}`]);
+      }
+      await Deno.remove(yamlFile).catch(() => {});
     }
   });
 }

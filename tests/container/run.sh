@@ -1,7 +1,16 @@
 #!/usr/bin/env bash
 # tests/container/run.sh: the container test suite, against podman and then
-# against the docker CLI (a Docker daemon if one answers, else podman's
-# Docker-compatible API socket).
+# against the docker CLI and a real Docker Engine: DOCKER_HOST's or the
+# default socket's if one answers, else one image/engine.sh starts
+# (Debian's docker.io, on a socket and data root of its own, left running
+# for later runs: `bash image/engine.sh stop-docker` stops it). Only when no
+# Engine can be started does the docker half fall back, loudly, to podman's
+# Docker-compatible API; its closing line then says so, and .ci/run fails.
+#
+# Each suite's closing line names the engine and daemon version it used:
+#   container-tests: ENGINE: suite finished in N s with status S (KIND)
+# KIND being "podman VERSION", "Docker Engine VERSION" or "podman VERSION
+# Docker API" (the fallback).
 #
 #   bash tests/container/run.sh [DENO-TEST-ARGS...]
 #
@@ -31,6 +40,8 @@ TESTS=${CONTAINER_TESTS:-tests/container/}
 TEST_IMAGES=${TEST_IMAGES:-test sshd}
 PREFIX=bdtest-$$
 API_STARTED=0
+# engine -> what it was (KIND above), for the closing lines.
+declare -A KINDS=()
 
 log() { echo "container-tests: $*" >&2; }
 
@@ -53,18 +64,29 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Points the docker CLI at a daemon: a real one if it answers, else podman's
-# API socket (started here, stopped on exit).
+# Points the docker CLI at a Docker Engine (started if none answers: see the
+# header), or, when none can be started, at podman's API socket (stopped on
+# exit if started here).
 setup_docker() {
-  command -v docker >/dev/null 2>&1 || return 1
-  if [ -z "${DOCKER_HOST:-}" ] && timeout 20 docker info >/dev/null 2>&1; then
-    return 0
+  local host api_was_up=0
+  if [ -S /run/podman/podman.sock ] && DOCKER_HOST=unix:///run/podman/podman.sock timeout 10 docker version >/dev/null 2>&1; then
+    api_was_up=1
   fi
-  if [ ! -S /run/podman/podman.sock ] || ! DOCKER_HOST=unix:///run/podman/podman.sock timeout 10 docker version >/dev/null 2>&1; then
+  host=$(ENGINE=docker bash image/engine.sh docker-host) || return 1
+  if [ -n "$host" ]; then export DOCKER_HOST=$host; fi
+  if [ "$host" = unix:///run/podman/podman.sock ] && [ "$api_was_up" = 0 ]; then
     API_STARTED=1
   fi
-  DOCKER_HOST=$(bash image/engine.sh docker-api)
-  export DOCKER_HOST
+  command -v docker >/dev/null 2>&1
+}
+
+# KIND of the engine (see the header).
+engine_kind() {
+  if [ "$1" = podman ]; then
+    echo "podman $(podman version --format '{{.Server.Version}}' 2>/dev/null || podman --version)"
+  else
+    bash image/engine.sh docker-kind
+  fi
 }
 
 # build_replacing ENGINE TAG BUILD-ARGS...: builds TAG, then removes the image
@@ -117,16 +139,16 @@ run_suite() {
     return 1
   fi
   build_test_images "$engine"
-  log "$engine: running the suite..."
+  log "$engine: running the suite against ${KINDS[$engine]}..."
   local status=0
   local tests
   read -r -a tests <<<"$TESTS"
-  CONTAINER_ENGINE=$engine IMAGE=$IMAGE TEST_IMAGE="$NAME-test:$VERSION$SUFFIX" \
+  CONTAINER_ENGINE=$engine CONTAINER_ENGINE_KIND=${KINDS[$engine]} IMAGE=$IMAGE TEST_IMAGE="$NAME-test:$VERSION$SUFFIX" \
     SSHD_IMAGE="$NAME-test-sshd:$VERSION$SUFFIX" TEST_PREFIX="$PREFIX-$engine" \
     CONTAINER_PLATFORM="linux/$ARCH" DENO_JOBS=${DENO_JOBS:-4} \
     "$DENO" test -A --no-lock --parallel "${tests[@]}" "$@" || status=$?
   remove_containers "$engine"
-  log "$engine: suite finished in $((SECONDS - start)) s with status $status"
+  log "$engine: suite finished in $((SECONDS - start)) s with status $status (${KINDS[$engine]})"
   return $status
 }
 
@@ -140,7 +162,7 @@ main() {
     podman) ;;
     docker)
       if ! setup_docker; then
-        log "docker: the docker CLI is not installed: FAILED (install docker's CLI to run this half)"
+        log "docker: no docker CLI and no daemon for it: FAILED"
         failed+=(docker)
         continue
       fi
@@ -150,7 +172,15 @@ main() {
       exit 2
       ;;
     esac
+    KINDS[$engine]=$(engine_kind "$engine")
     if run_suite "$engine" "$@"; then passed+=("$engine"); else failed+=("$engine"); fi
+  done
+  for engine in "${!KINDS[@]}"; do
+    log "$engine: the suite ran against ${KINDS[$engine]}"
+    case "${KINDS[$engine]}" in *"Docker API"*)
+      log "$engine: WARNING: that is podman's Docker-compatible API, NOT a Docker Engine (no Engine could be started)"
+      ;;
+    esac
   done
   log "passed: ${passed[*]:-none}; failed: ${failed[*]:-none}"
   [ ${#failed[@]} -eq 0 ]
