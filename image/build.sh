@@ -9,9 +9,12 @@
 #
 # Needs `make compile` first (dist/rootfs; dist/rootfs-ARCH for another
 # platform: scripts/build.ts --platform). When BASE_IMAGE is neither present
-# nor pullable (no registry reachable), it falls back to the offline Debian
-# base of image/base_image.sh, and says so; set BASE_IMAGE_FALLBACK= (empty)
-# to fail instead.
+# nor pullable (no registry reachable), it falls back to an offline base of
+# image/base_image.sh, and says so: for an ubuntu:* BASE_IMAGE the Debian
+# stand-in that carries what Canonical's build adds to ubuntu:24.04
+# (localhost/ubuntu-standin:bookworm), for any other the plain debootstrap
+# (localhost/debian:bookworm). Set BASE_IMAGE_FALLBACK= (empty) to fail
+# instead.
 #
 # Tags. One platform: the host's is $NAME:$VERSION as always; another's is
 # $NAME:$VERSION-ARCH, so that it never replaces the host's image silently.
@@ -31,7 +34,8 @@
 # Env: NAME, VERSION, BASE_IMAGE, ENGINE (see engine.sh), PLATFORMS (comma-
 # separated; empty: the host's), DISABLE_SYSLOG, DISABLE_SSH, DISABLE_CRON
 # (1 leaves the service out), BASE_IMAGE_FALLBACK (default
-# localhost/debian:bookworm[-ARCH]).
+# localhost/ubuntu-standin:bookworm[-ARCH] or localhost/debian:bookworm[-ARCH],
+# as above).
 # Exit codes: 0 built (pushed); 1 failure (the message says which step); 2
 # usage.
 set -euo pipefail
@@ -59,13 +63,29 @@ image_arch() {
   engine image inspect --format '{{.Architecture}}' "$1" 2>/dev/null || true
 }
 
+# The offline base that stands in for BASE_IMAGE (image/base_image.sh's
+# BASE_FLAVOUR): Ubuntu's image carries more than a debootstrap (its
+# policy-rc.d, docker-* apt configuration, the user `ubuntu`), and the
+# build and tests must meet that here too.
+fallback_flavour() {
+  case "${BASE_IMAGE##*/}" in
+  ubuntu | ubuntu:* | ubuntu@*) echo ubuntu ;;
+  *) echo plain ;;
+  esac
+}
+
 # resolve_base ARCH: prints the base image to build from for ARCH:
 # BASE_IMAGE when present (for ARCH) or pullable, else the offline fallback
 # (made on demand).
 resolve_base() {
-  local arch=$1 suffix fallback pull=(pull)
+  local arch=$1 suffix fallback flavour pull=(pull)
   suffix=$(arch_suffix "$arch")
-  fallback=${BASE_IMAGE_FALLBACK-localhost/debian:bookworm$suffix}
+  flavour=$(fallback_flavour)
+  if [ "$flavour" = ubuntu ]; then
+    fallback=${BASE_IMAGE_FALLBACK-localhost/ubuntu-standin:bookworm$suffix}
+  else
+    fallback=${BASE_IMAGE_FALLBACK-localhost/debian:bookworm$suffix}
+  fi
   if [ "$(image_arch "$BASE_IMAGE")" = "$arch" ]; then
     echo "$BASE_IMAGE"
     return
@@ -82,10 +102,12 @@ resolve_base() {
 build: ************************************************************************
 build: The base image $BASE_IMAGE is not available and cannot be pulled
 build: (no registry reachable?). Building on the offline Debian base
-build: $fallback instead (image/base_image.sh: debootstrap, cached).
+build: $fallback instead (image/base_image.sh: debootstrap, cached;
+build: BASE_FLAVOUR=$flavour).
 build: ************************************************************************
 MSG
-  BASE_TAG=$fallback PLATFORM=linux/$arch bash "$HERE/base_image.sh" >&2
+  BASE_FLAVOUR=$flavour BASE_TAG=$fallback PLATFORM=linux/$arch \
+    bash "$HERE/base_image.sh" >&2
   echo "$fallback"
 }
 
