@@ -51,17 +51,20 @@ Deno.test("upgrade: uid 1000 is the base's user (ubuntu on Ubuntu), and the READ
   assert.doesNotMatch(r.logs, /^ubuntu$/m, "the home of ubuntu is left");
 });
 
-Deno.test("upgrade: no add-apt-repository and no lsb_release (they need Python); /etc/os-release has the codename", async () => {
+Deno.test("upgrade: no add-apt-repository, lsb_release, apt-utils or Python; /etc/os-release has the codename", async () => {
   const r = await runToEnd("no-ppa-tools", [
     "--network=none",
     IMAGE,
     "sh",
     "-c",
-    'command -v add-apt-repository lsb_release python3; . /etc/os-release && echo "CODENAME=$VERSION_CODENAME"',
+    'command -v add-apt-repository lsb_release apt-extracttemplates python3; . /etc/os-release && echo "CODENAME=$VERSION_CODENAME"',
   ]);
   assert.equal(r.code, 0, r.logs);
   assert.match(r.logs, /^CODENAME=[a-z]+$/m);
-  assert.doesNotMatch(r.logs, /add-apt-repository|lsb_release|python3/);
+  assert.doesNotMatch(
+    r.logs,
+    /add-apt-repository|lsb_release|apt-extracttemplates|python3/,
+  );
 });
 
 Deno.test("upgrade: a deb822 source with an armored key in /etc/apt/keyrings, as the README shows, installs with install_clean", async () => {
