@@ -6,6 +6,8 @@
 #   PLATFORMS=linux/arm64 bash image/build.sh                -> $NAME:$VERSION-arm64
 #   PLATFORMS=linux/amd64,linux/arm64 bash image/build.sh    -> both (-ARCH)
 #   PLATFORMS=... bash image/build.sh --push REGISTRY/NAME   (make release)
+#   bash image/build.sh --base     prints "linux/ARCH BASE" per platform: the
+#                                  base a build would take (pulled or made)
 #
 # Needs `make compile` first (dist/rootfs; dist/rootfs-ARCH for another
 # platform: scripts/build.ts --platform). When BASE_IMAGE is neither present
@@ -63,6 +65,28 @@ image_arch() {
   engine image inspect --format '{{.Architecture}}' "$1" 2>/dev/null || true
 }
 
+# base_is ARCH IMAGE: whether the engine has IMAGE for linux/ARCH, really of
+# that architecture. podman keeps one image per name: its inspect says.
+# Docker's containerd image store (the default of new Docker Engine
+# installs) keeps every platform pulled under one name, and `image inspect`
+# answers for the host's platform (the host's architecture, or nothing when
+# only another platform's content is there), so a pulled arm64 base looked
+# absent and the build fell back to debootstrap, which fails as non-root.
+# With docker, the platform's image itself says: `uname -m` in it (under
+# QEMU for another architecture), with either image store.
+base_is() {
+  local arch=$1 image=$2 machine
+  if [ "$ENGINE_NAME" != docker ]; then
+    [ "$(image_arch "$image")" = "$arch" ]
+    return
+  fi
+  # By its output: through podman's Docker API, `run --rm` exits 0 whatever
+  # the command did.
+  machine=$(engine run --rm --pull=never --network=none --platform "linux/$arch" \
+    --entrypoint uname "$image" -m 2>/dev/null) || true
+  [ "$(machine_arch "$machine")" = "$arch" ]
+}
+
 # The offline base that stands in for BASE_IMAGE (image/base_image.sh's
 # BASE_FLAVOUR): Ubuntu's image carries more than a debootstrap (its
 # policy-rc.d, docker-* apt configuration, the user `ubuntu`), and the
@@ -86,14 +110,14 @@ resolve_base() {
   else
     fallback=${BASE_IMAGE_FALLBACK-localhost/debian:bookworm$suffix}
   fi
-  if [ "$(image_arch "$BASE_IMAGE")" = "$arch" ]; then
+  if base_is "$arch" "$BASE_IMAGE"; then
     echo "$BASE_IMAGE"
     return
   fi
   [ -z "$suffix" ] || pull+=(--platform "linux/$arch")
   log "pulling $BASE_IMAGE${suffix:+ for linux/$arch}..."
   if timeout 120 bash "$HERE/engine.sh" run "${pull[@]}" "$BASE_IMAGE" >&2 &&
-    [ "$(image_arch "$BASE_IMAGE")" = "$arch" ]; then
+    base_is "$arch" "$BASE_IMAGE"; then
     echo "$BASE_IMAGE"
     return
   fi
@@ -247,18 +271,19 @@ push() {
 }
 
 main() {
-  local repo="" arches=() p
+  local repo="" arches=() p only_base=0
   case "${1:-}" in
   --push)
     if [ $# -ne 2 ] || [ -z "$2" ]; then
-      echo "usage: build.sh [--push REGISTRY/NAME]" >&2
+      echo "usage: build.sh [--push REGISTRY/NAME | --base]" >&2
       exit 2
     fi
     repo=$2
     ;;
+  --base) only_base=1 ;;
   "") ;;
   *)
-    echo "usage: build.sh [--push REGISTRY/NAME]" >&2
+    echo "usage: build.sh [--push REGISTRY/NAME | --base]" >&2
     exit 2
     ;;
   esac
@@ -269,6 +294,15 @@ main() {
   done
   [ ${#arches[@]} -gt 0 ] || arches=("$(host_arch)")
   ENGINE_NAME=$(bash "$HERE/engine.sh" name)
+  if [ $only_base = 1 ]; then
+    local base
+    for arch in "${arches[@]}"; do
+      bash "$HERE/qemu_binfmt.sh" "$arch"
+      base=$(resolve_base "$arch")
+      echo "linux/$arch $base"
+    done
+    return
+  fi
   assemble_context "${arches[@]}"
   if [ -n "$repo" ]; then
     push "$repo" "${arches[@]}"

@@ -84,3 +84,40 @@ Deno.test({
     assert.match(r.logs, /^NONE-INSTALLED$/m);
   },
 });
+
+/** `image/build.sh --base` for the suite's platform, with `env`. */
+async function whichBase(env: Record<string, string>) {
+  const out = await new Deno.Command("bash", {
+    args: [`${ROOT}image/build.sh`, "--base"],
+    cwd: ROOT,
+    env: { ENGINE, PLATFORMS: PLATFORM, BASE_IMAGE_FALLBACK: "", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+  };
+}
+
+Deno.test("build --base: a present base of the suite's platform is taken (docker: as `uname -m` in it says, whatever the image store)", async () => {
+  const base = await baseOf(IMAGE);
+  const r = await whichBase({ BASE_IMAGE: base });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, `${PLATFORM} ${base}\n`);
+});
+
+Deno.test("build --base: a base neither present nor pullable, without a fallback, fails and says so", async () => {
+  const r = await whichBase({
+    BASE_IMAGE: "localhost/baseimage-deno-absent:none",
+  });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `base image localhost/baseimage-deno-absent:none is not available for ${PLATFORM} and cannot be pulled`,
+    ),
+  );
+});
