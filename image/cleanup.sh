@@ -9,6 +9,9 @@ apt-get clean
 rm -rf /bd_build
 rm -rf /tmp/* /var/tmp/*
 rm -rf /var/lib/apt/lists/*
+## The build's own dpkg speed-up and policy-rc.d (system_services.sh); the
+## base's files of the same purpose stay (tests/container/boot_test.ts
+## compares them with the base's).
 rm -f /etc/dpkg/dpkg.cfg.d/02apt-speedup
 if grep -q 'baseimage-deno build only' /usr/sbin/policy-rc.d 2>/dev/null; then
   rm -f /usr/sbin/policy-rc.d

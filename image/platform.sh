@@ -12,13 +12,19 @@
 # Deno publishes a glibc runtime for both).
 KNOWN_PLATFORMS="linux/amd64 linux/arm64"
 
-# Prints the host's architecture in container terms (amd64, arm64).
-host_arch() {
-  case "$(uname -m)" in
+# machine_arch MACHINE: the architecture in container terms (amd64, arm64)
+# of a machine name as `uname -m` prints it.
+machine_arch() {
+  case "$1" in
   x86_64) echo amd64 ;;
   aarch64 | arm64) echo arm64 ;;
-  *) uname -m ;;
+  *) echo "$1" ;;
   esac
+}
+
+# Prints the host's architecture in container terms (amd64, arm64).
+host_arch() {
+  machine_arch "$(uname -m)"
 }
 
 # platform_arch PLATFORM: prints the architecture of PLATFORM (empty = the

@@ -5,7 +5,10 @@ set -euo pipefail
 source /bd_build/buildconfig
 set -x
 
-## Temporarily disable dpkg fsync to make building faster (cleanup.sh removes it).
+## Temporarily disable dpkg fsync to make building faster (cleanup.sh removes
+## it). The base's own docker-apt-speedup (ubuntu:24.04 has one) is the
+## base's: it stays, as in phusion's image, with the base's other docker-*
+## apt settings (README, "Upgrading from phusion/baseimage-docker").
 echo force-unsafe-io >/etc/dpkg/dpkg.cfg.d/02apt-speedup
 
 ## The environment my_init exports to every process (README, "Environment

@@ -7,7 +7,11 @@ source /bd_build/buildconfig
 set -x
 
 ## Keep package maintainer scripts from starting daemons during the build
-## (there is no init to start them under). Removed again by cleanup.sh.
+## (there is no init to start them under). A base that has a policy-rc.d
+## (ubuntu:24.04's, `exit 101`) keeps it, in the image too, as phusion's
+## does: derived images' apt-get installs start no daemons either. Only the
+## one written here is removed again, by cleanup.sh (README, "Upgrading from
+## phusion/baseimage-docker").
 if [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\n# baseimage-deno build only\nexit 101\n' >/usr/sbin/policy-rc.d
   chmod 755 /usr/sbin/policy-rc.d

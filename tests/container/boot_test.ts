@@ -12,6 +12,7 @@ import {
   waitFor,
   withContainer,
 } from "./_engine.ts";
+import { baseOf, baseSettings } from "./_base.ts";
 
 Deno.test("boot: syslog-ng and cron run, sshd is down, logger reaches /var/log/syslog and the container log", async (t) => {
   await withContainer("boot", ["--network=none", IMAGE], async (c) => {
@@ -202,9 +203,22 @@ Deno.test("boot: syslog-ng and cron run, sshd is down, logger reaches /var/log/s
         const r = await c.sh(
           'echo "LISTS=[$(ls -A /var/lib/apt/lists)]"; ' +
             "ls -d /var/cache/apt/archives/*.deb /bd_build /etc/ssh/ssh_host_* " +
-            "/etc/dpkg/dpkg.cfg.d/02apt-speedup /usr/sbin/policy-rc.d 2>/dev/null; true",
+            "/etc/dpkg/dpkg.cfg.d/02apt-speedup 2>/dev/null; " +
+            "grep -l 'baseimage-deno build only' /usr/sbin/policy-rc.d 2>/dev/null; true",
         );
         assert.equal(r.stdout, "LISTS=[]\n");
+      },
+    );
+
+    await t.step(
+      "the base's policy-rc.d, dpkg and docker-* apt settings and uid 1000 stay as the base has them",
+      async () => {
+        const base = await baseOf(IMAGE);
+        const [ours, theirs] = await Promise.all([
+          baseSettings(IMAGE),
+          baseSettings(base),
+        ]);
+        assert.equal(ours, theirs, `${IMAGE} against its base ${base}`);
       },
     );
 
