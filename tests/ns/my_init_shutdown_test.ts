@@ -12,13 +12,14 @@
  */
 
 import assert from "node:assert/strict";
-import { MY_INIT, type Sandbox, script } from "./_sandbox.ts";
+import { MY_INIT, type Sandbox, script, sleep } from "./_sandbox.ts";
 import {
   bash,
   childrenOf,
   ignore,
   logLines,
   type Outcome,
+  pool,
   until,
   withSandbox,
 } from "./_my_init.ts";
@@ -909,6 +910,122 @@ Deno.test({
         l.startsWith('Invalid KILL_PROCESS_TIMEOUT "soon"')
       ),
       out.stderr,
+    );
+  },
+});
+
+/**
+ * A service for the early-stop test: perl started with TERM blocked (env
+ * --block-signal), so its TERM handler runs whenever a TERM comes, also one
+ * sent before the handler was set. It writes `up NAME` first, and from the
+ * handler `down NAME PARENT`, PARENT being the command name of the process
+ * it then runs under: runsv when its supervisor stopped it, something else
+ * when it was orphaned and stopped by the kill-all.
+ */
+function perlService(name: string): { text: string; mode: number } {
+  return {
+    text: [
+      "#!/usr/bin/env -S --block-signal=TERM perl",
+      "use POSIX ();",
+      `$0 = "svc-${name}";`,
+      "sub note { open(my $f, '>>', '/shared/order') or die; print $f \"$_[0]\\n\"; close $f; }",
+      "$SIG{TERM} = sub {",
+      "  open(my $p, '<', '/proc/' . getppid() . '/comm'); my $c = <$p>; chomp $c;",
+      `  note("down ${name} $c"); exit 0;`,
+      "};",
+      `note("up ${name}");`,
+      "POSIX::sigprocmask(POSIX::SIG_UNBLOCK(), POSIX::SigSet->new(POSIX::SIGTERM()));",
+      "sleep 1 while 1;",
+    ].join("\n") + "\n",
+    mode: 0o755,
+  };
+}
+
+/**
+ * Waits until PID 1 (host pid `pid1`) has runsvdir as a child; looks every
+ * millisecond or so.
+ */
+async function untilRunsvdir(pid1: number): Promise<void> {
+  const deadline = Date.now() + 20000;
+  for (;;) {
+    let children: string[] = [];
+    try {
+      children = Deno.readTextFileSync(`/proc/${pid1}/task/${pid1}/children`)
+        .trim().split(" ").filter((p) => p !== "");
+    } catch { /* not yet */ }
+    for (const pid of children) {
+      try {
+        if (Deno.readTextFileSync(`/proc/${pid}/comm`).trim() === "runsvdir") {
+          return;
+        }
+      } catch { /* gone */ }
+    }
+    if (Date.now() > deadline) throw new Error("runsvdir never started");
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+Deno.test({
+  name:
+    "my_init stops every service runit started, TERM 0 to 50 ms after runsvdir starts, 20 times each",
+  ignore,
+  async fn() {
+    // A service whose runsv had not opened supervise/ok yet counted as
+    // stopped: its runsv was killed and the service orphaned, stopped only
+    // by the kill-all (or never). Each service that started must be stopped
+    // by its runsv, and no runsv or service may be left once the services
+    // are stopped (the post-shutdown script looks).
+    const names = ["a", "b", "c"];
+    const files: Record<string, { text: string; mode: number }> = {};
+    for (const n of names) files[`/etc/service/${n}/run`] = perlService(n);
+    files["/etc/my_init.post_shutdown.d/10_left"] = bash([
+      "for p in /proc/[0-9]*; do",
+      '  c=$(cat "$p/comm" 2>/dev/null) || continue',
+      '  case "$c" in runsv|svc-*) echo "left $c" >> /shared/order ;; esac',
+      "done",
+    ].join("\n"));
+    const delays = [0, 5, 20, 50].flatMap((d) => Array<number>(20).fill(d));
+    const runs = await pool(delays, 3, async (delay) => {
+      const { out, result } = await withSandbox(
+        { args: ["--skip-startup-files", "-v"], files },
+        async (box, done) => {
+          const pid1 = await box.pid1();
+          await untilRunsvdir(pid1);
+          if (delay > 0) await sleep(delay);
+          Deno.kill(pid1, "SIGTERM");
+          await done;
+          return lines(await box.read("order"));
+        },
+        30000,
+      );
+      return { delay, out, order: result };
+    });
+    const problems: string[] = [];
+    const started = new Map<number, number>();
+    for (const { delay, out, order } of runs) {
+      const what = `TERM at ${delay} ms: ${JSON.stringify(order)}`;
+      if (out.code !== 0) problems.push(`${what}: exit ${out.code}`);
+      for (const n of names) {
+        if (!order.includes(`up ${n}`)) continue;
+        started.set(delay, (started.get(delay) ?? 0) + 1);
+        if (!order.includes(`down ${n} runsv`)) {
+          problems.push(
+            `${what}: ${n} started but its runsv did not stop it\n${out.stderr}`,
+          );
+        }
+      }
+      const left = order.filter((l) => l.startsWith("left "));
+      if (left.length > 0) problems.push(`${what}: left running`);
+    }
+    assert.deepEqual(
+      problems,
+      [],
+      `services started: ${JSON.stringify(Object.fromEntries(started))}`,
+    );
+    console.log(
+      `services started (of ${names.length * 20}) by delay in ms: ${
+        JSON.stringify(Object.fromEntries(started))
+      }`,
     );
   },
 });
