@@ -1029,3 +1029,102 @@ Deno.test({
     );
   },
 });
+
+/**
+ * Issue 20's worst case for the default timeouts: a service and a leftover
+ * process that ignore TERM, a pre-shutdown script that sleeps 30 s (and
+ * ignores TERM too), and in one-shot mode a main command that ignores
+ * TERM.
+ */
+const WORST_CASE: Record<string, { text: string; mode: number }> = {
+  "/etc/service/good/run": service("good"),
+  // The ignored TERM survives exec: sleep never reacts to it.
+  "/etc/service/stubborn/run": script(
+    "trap '' TERM\necho up stubborn >> /shared/order\nexec sleep 1000",
+  ),
+  // A startup script leaves a process behind that only the kill-all meets.
+  "/etc/my_init.d/10_leave": bash(
+    "(trap '' TERM; exec sleep 1000) > /dev/null 2>&1 &",
+  ),
+  // It sleeps 30 s, and its TERM does not end it: only the KILL does.
+  "/etc/my_init.pre_shutdown.d/10_slow": bash(
+    "trap '' TERM\necho pre >> /shared/order\nsleep 30",
+  ),
+  "/etc/my_init.post_shutdown.d/10_post": bash(
+    `echo post >> /shared/order\n${stamp("post")}`,
+  ),
+  "/main": bash([
+    "trap '' TERM",
+    `until [ "$(grep -c '^up' /shared/order 2>/dev/null)" = 2 ]; do sleep 0.05; done`,
+    "echo main >> /shared/order",
+    "exec sleep 1000",
+  ].join("\n")),
+};
+
+/**
+ * The budget's deadline with the defaults (init/shutdown_budget.ts), and
+ * what a loaded machine adds to it (timers, process starts, the exit).
+ */
+const DEFAULT_DEADLINE_MS = 8000;
+const LATE_MS = 800;
+
+for (const mode of ["daemon", "one-shot"] as const) {
+  Deno.test({
+    name:
+      `my_init with the default timeouts runs the whole shutdown by its 8 s deadline when everything hangs (${mode})`,
+    ignore,
+    async fn() {
+      const { out, result } = await withSandbox(
+        { args: mode === "daemon" ? [] : ["--", "/main"], files: WORST_CASE },
+        async (box, done) => {
+          const expected = mode === "daemon" ? "up" : "main";
+          await until(
+            "the services and the main command up",
+            async () =>
+              lines(await box.read("order")).filter((l) =>
+                l.startsWith(expected)
+              ).length === (mode === "daemon" ? 2 : 1),
+          );
+          const sentAt = await stop(box);
+          await done;
+          return {
+            ms: Date.now() - sentAt,
+            order: lines(await box.read("order")),
+            times: await readTimes(box),
+            sentAt,
+          };
+        },
+      );
+      assertPhases(
+        result.order,
+        [
+          ["up good", "up stubborn"],
+          ...(mode === "daemon" ? [] : [["main"]]),
+          ["pre"],
+          ["down good"],
+          ["post"],
+        ],
+        out,
+      );
+      assert.equal(out.code, mode === "daemon" ? 0 : 128 + 9, out.stderr);
+      const log = logLines(out.stderr);
+      for (
+        const line of [
+          "/etc/my_init.pre_shutdown.d/10_slow did not finish in ",
+          "Services still up after ",
+          "Not all processes have exited in time. Forcing them to exit.",
+        ]
+      ) {
+        assert.ok(
+          log.some((l) => l.startsWith(line)),
+          `${line}\n${out.stderr}`,
+        );
+      }
+      assert.ok(
+        result.ms <= DEFAULT_DEADLINE_MS + LATE_MS,
+        `exited ${result.ms} ms after the TERM\n${out.stderr}`,
+      );
+      console.log(`${mode}: exited ${result.ms} ms after the TERM`);
+    },
+  });
+}
