@@ -975,7 +975,7 @@ Deno.test({
     // by the kill-all (or never). Each service that started must be stopped
     // by its runsv, and no runsv or service may be left once the services
     // are stopped (the post-shutdown script looks).
-    const names = ["a", "b", "c"];
+    const names = ["a", "b", "c", "d", "e", "f", "g", "h"];
     const files: Record<string, { text: string; mode: number }> = {};
     for (const n of names) files[`/etc/service/${n}/run`] = perlService(n);
     files["/etc/my_init.post_shutdown.d/10_left"] = bash([
