@@ -965,6 +965,53 @@ async function untilRunsvdir(pid1: number): Promise<void> {
   }
 }
 
+/** Services of the early-stop tests (perlService), and a look at what is left. */
+const EARLY_NAMES = ["a", "b", "c", "d", "e", "f", "g", "h"];
+const EARLY_FILES: Record<string, { text: string; mode: number }> = {
+  ...Object.fromEntries(
+    EARLY_NAMES.map((n) => [`/etc/service/${n}/run`, perlService(n)]),
+  ),
+  // Once runit is stopped, no runsv or service may run (zombies aside).
+  "/etc/my_init.post_shutdown.d/10_left": bash([
+    "for p in /proc/[0-9]*; do",
+    '  c=$(cat "$p/comm" 2>/dev/null) || continue',
+    '  case "$c" in runsv|svc-*) ;; *) continue ;; esac',
+    '  read -r _ _ state _ < "$p/stat" 2>/dev/null || continue',
+    '  [ "$state" = Z ] || echo "left $c" >> /shared/order',
+    "done",
+  ].join("\n")),
+};
+
+/**
+ * What went wrong in early-stop runs (each labelled, with its order log):
+ * a service that started but was not stopped by its runsv, something left
+ * running, an exit code other than `code`. Also how many services started.
+ */
+function earlyStopProblems(
+  runs: { label: string; out: Outcome; order: string[] }[],
+  code: number,
+): { problems: string[]; started: Record<string, number> } {
+  const problems: string[] = [];
+  const started: Record<string, number> = {};
+  for (const { label, out, order } of runs) {
+    const what = `${label}: ${JSON.stringify(order)}`;
+    if (out.code !== code) problems.push(`${what}: exit ${out.code}`);
+    for (const n of EARLY_NAMES) {
+      if (!order.includes(`up ${n}`)) continue;
+      started[label] = (started[label] ?? 0) + 1;
+      if (!order.includes(`down ${n} runsv`)) {
+        problems.push(
+          `${what}: ${n} started but its runsv did not stop it\n${out.stderr}`,
+        );
+      }
+    }
+    if (order.some((l) => l.startsWith("left "))) {
+      problems.push(`${what}: left running`);
+    }
+  }
+  return { problems, started };
+}
+
 Deno.test({
   name:
     "my_init stops every service runit started, TERM 0 to 50 ms after runsvdir starts, 20 times each",
@@ -973,21 +1020,11 @@ Deno.test({
     // A service whose runsv had not opened supervise/ok yet counted as
     // stopped: its runsv was killed and the service orphaned, stopped only
     // by the kill-all (or never). Each service that started must be stopped
-    // by its runsv, and no runsv or service may be left once the services
-    // are stopped (the post-shutdown script looks).
-    const names = ["a", "b", "c", "d", "e", "f", "g", "h"];
-    const files: Record<string, { text: string; mode: number }> = {};
-    for (const n of names) files[`/etc/service/${n}/run`] = perlService(n);
-    files["/etc/my_init.post_shutdown.d/10_left"] = bash([
-      "for p in /proc/[0-9]*; do",
-      '  c=$(cat "$p/comm" 2>/dev/null) || continue',
-      '  case "$c" in runsv|svc-*) echo "left $c" >> /shared/order ;; esac',
-      "done",
-    ].join("\n"));
+    // by its runsv, and no runsv or service may be left once runit is.
     const delays = [0, 5, 20, 50].flatMap((d) => Array<number>(20).fill(d));
     const runs = await pool(delays, 3, async (delay) => {
       const { out, result } = await withSandbox(
-        { args: ["--skip-startup-files", "-v"], files },
+        { args: ["--skip-startup-files", "-v"], files: EARLY_FILES },
         async (box, done) => {
           const pid1 = await box.pid1();
           await untilRunsvdir(pid1);
@@ -998,33 +1035,17 @@ Deno.test({
         },
         30000,
       );
-      return { delay, out, order: result };
+      return { label: `TERM at ${delay} ms`, out, order: result };
     });
-    const problems: string[] = [];
-    const started = new Map<number, number>();
-    for (const { delay, out, order } of runs) {
-      const what = `TERM at ${delay} ms: ${JSON.stringify(order)}`;
-      if (out.code !== 0) problems.push(`${what}: exit ${out.code}`);
-      for (const n of names) {
-        if (!order.includes(`up ${n}`)) continue;
-        started.set(delay, (started.get(delay) ?? 0) + 1);
-        if (!order.includes(`down ${n} runsv`)) {
-          problems.push(
-            `${what}: ${n} started but its runsv did not stop it\n${out.stderr}`,
-          );
-        }
-      }
-      const left = order.filter((l) => l.startsWith("left "));
-      if (left.length > 0) problems.push(`${what}: left running`);
-    }
+    const { problems, started } = earlyStopProblems(runs, 0);
     assert.deepEqual(
       problems,
       [],
-      `services started: ${JSON.stringify(Object.fromEntries(started))}`,
+      `services started: ${JSON.stringify(started)}`,
     );
     console.log(
-      `services started (of ${names.length * 20}) by delay in ms: ${
-        JSON.stringify(Object.fromEntries(started))
+      `services started (of ${EARLY_NAMES.length * 20}): ${
+        JSON.stringify(started)
       }`,
     );
   },
