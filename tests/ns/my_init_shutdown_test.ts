@@ -1087,7 +1087,7 @@ const WORST_CASE: Record<string, { text: string; mode: number }> = {
  * what a loaded machine adds to it (timers, process starts, the exit).
  */
 const DEFAULT_DEADLINE_MS = 8000;
-const LATE_MS = 800;
+const LATE_MS = 500;
 
 for (const mode of ["daemon", "one-shot"] as const) {
   Deno.test({
