@@ -103,6 +103,14 @@ export function signalChild(child: Child, signal: number): void {
   c.kill(child.pid, signal);
 }
 
+/** How long {@link stopChild} waits, in ms. */
+export interface StopLimits {
+  /** Between `signal` and KILL. */
+  graceMs: number;
+  /** After KILL, before carrying on without it (KILL_WAIT_MS if not given). */
+  killWaitMs?: number;
+}
+
 /**
  * Stops a child: `signal` (plus CONT, so a stopped child can act on it),
  * `graceMs` to exit, then KILL. Returns its status, or undefined if even
@@ -111,7 +119,7 @@ export function signalChild(child: Child, signal: number): void {
 export function stopChild(
   child: Child,
   signal: number,
-  graceMs: number,
+  limits: StopLimits,
 ): Promise<ExitStatus | undefined> {
   log.info(`Shutting down ${child.name} (PID ${child.pid})...`);
   return escalate({
@@ -121,7 +129,8 @@ export function stopChild(
     },
     force: () => signalChild(child, SIGNALS.SIGKILL),
     wait: (ms) => within(child.exited, ms),
-    graceMs,
+    graceMs: limits.graceMs,
+    killWaitMs: limits.killWaitMs,
     onForce: () =>
       log.warn(
         `${child.name} (PID ${child.pid}) did not shut down in time. Forcing it to exit.`,

@@ -8,8 +8,8 @@
  * Seconds between TERM and KILL for the main command and for the services.
  * phusion's default is 30 s, which a default `docker stop` (10 s) cuts off
  * with SIGKILL in the middle of the shutdown, post-shutdown scripts and all.
- * 3 + 3 + 2 s leaves the whole sequence 2 s of a 10 s stop even when the
- * main command and a service both ignore TERM.
+ * With these defaults the whole shutdown ends by its deadline, 2 x 3 + 2 =
+ * 8 s (shutdown_budget.ts), whatever hangs: 2 s of a 10 s stop are left.
  */
 export const DEFAULT_KILL_PROCESS_TIMEOUT = 3;
 /** Seconds all remaining processes get at exit between TERM and KILL. */

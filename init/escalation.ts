@@ -20,7 +20,12 @@ export interface Ladder<T> {
   graceMs: number;
   /** Says that the grace period passed (a warning line). */
   onForce(): void;
-  /** Says that even forcing did not end it within {@link KILL_WAIT_MS}. */
+  /**
+   * After forcing, how long to wait for the end ({@link KILL_WAIT_MS} if
+   * not given; the shutdown's budget gives less).
+   */
+  killWaitMs?: number;
+  /** Says that even forcing did not end it within `killWaitMs`. */
   onGiveUp(): void;
 }
 
@@ -31,7 +36,7 @@ export async function escalate<T>(ladder: Ladder<T>): Promise<T | undefined> {
   if (first !== "timeout") return first;
   ladder.onForce();
   ladder.force();
-  const second = await ladder.wait(KILL_WAIT_MS);
+  const second = await ladder.wait(ladder.killWaitMs ?? KILL_WAIT_MS);
   if (second !== "timeout") return second;
   ladder.onGiveUp();
   return undefined;

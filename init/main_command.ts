@@ -11,6 +11,7 @@ import {
   isTty,
   start,
   stopChild,
+  type StopLimits,
   takeTerminal,
 } from "./children.ts";
 import type { RunState } from "./run_state.ts";
@@ -48,19 +49,17 @@ export async function runMainCommand(
 
 /**
  * Stops the main command if it still runs (the signal TERM/INT asked for,
- * or its --rewrite; KILL after KILL_PROCESS_TIMEOUT). Its exit code, or
- * undefined when there was none to stop.
+ * or its --rewrite; KILL after `limits.graceMs`, KILL_PROCESS_TIMEOUT in
+ * the shutdown's budget). Its exit code, or undefined when there was none
+ * to stop.
  */
 export async function stopMainCommand(
   state: RunState,
+  limits: StopLimits,
 ): Promise<number | undefined> {
   const main = state.main;
   if (main === undefined) return undefined;
-  const status = await stopChild(
-    main,
-    state.stopSignal,
-    state.config.killProcessTimeout,
-  );
+  const status = await stopChild(main, state.stopSignal, limits);
   return status === undefined
     ? (state.main = undefined, 1)
     : ended(state, status);

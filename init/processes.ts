@@ -59,16 +59,35 @@ export function readProcessTable(): Map<number, number> {
   return table;
 }
 
-/** The children of `ppid` whose command name is `comm` (none without /proc). */
-export function childrenNamed(ppid: number, comm: string): number[] {
+/**
+ * The children of any of `parents` whose command name is one of `comms`
+ * (none without /proc), zombies included.
+ */
+export function childrenNamed(
+  parents: readonly number[],
+  comms: readonly string[],
+): number[] {
   const out: number[] = [];
   for (const [pid, parent] of readProcessTable()) {
-    if (parent !== ppid) continue;
+    if (!parents.includes(parent)) continue;
     try {
-      if (Deno.readTextFileSync(`/proc/${pid}/comm`).trim() === comm) {
+      if (comms.includes(Deno.readTextFileSync(`/proc/${pid}/comm`).trim())) {
         out.push(pid);
       }
     } catch { /* exited meanwhile */ }
   }
   return out;
+}
+
+/**
+ * The arguments of `pid` from /proc/PID/cmdline; empty for a zombie, or
+ * once it is gone.
+ */
+export function commandLine(pid: number): string[] {
+  try {
+    const text = Deno.readTextFileSync(`/proc/${pid}/cmdline`);
+    return text === "" ? [] : text.replace(/\0$/, "").split("\0");
+  } catch {
+    return [];
+  }
 }

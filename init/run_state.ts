@@ -32,12 +32,17 @@ export class RunState {
   mainTty?: number;
   /** runit's daemon, once started. */
   runsvdir?: Child;
-  /** runsvdir exited on its own (daemon mode). */
+  /** runsvdir has exited (reaped): its pid is not to be signalled again. */
   runsvdirExited = false;
   /** The shutdown has begun; signals that would start it again are ignored. */
   shuttingDown = false;
   /** The signal the main command gets when the shutdown stops it. */
   stopSignal: number = SIGNALS.SIGTERM;
+  /**
+   * When TERM or INT asked for the shutdown (performance.now()): its
+   * deadline counts from there, as the engine's KILL does.
+   */
+  shutdownRequestedAt?: number;
   #requested!: () => void;
   /** Resolves when TERM or INT asks for the shutdown. */
   readonly shutdownRequested: Promise<"shutdown"> = new Promise((resolve) => {
@@ -55,6 +60,7 @@ export class RunState {
 
   /** Asks for the shutdown; the main command will get `stopSignal`. */
   requestShutdown(stopSignal: number): void {
+    this.shutdownRequestedAt ??= performance.now();
     this.shuttingDown = true;
     this.stopSignal = stopSignal;
     this.#requested();

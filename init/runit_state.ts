@@ -90,11 +90,6 @@ export interface ServiceView {
   hasCheck?: boolean;
 }
 
-/** Whether a service counts as stopped: not running its `run` any more. */
-export function isStopped(s: ServiceView): boolean {
-  return !s.supervised || s.state === "down";
-}
-
 /**
  * How long `run` must have been up, without a restart, to count as ready.
  * runsv restarts a `run` that exits at once after one second, so a

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import {
   checkProblem,
-  isStopped,
   MIN_UP_MS,
   needsCheck,
   parseStat,
@@ -133,12 +132,6 @@ const svc = (over: Partial<ServiceView>): ServiceView => ({
   state: "run",
   status: running(),
   ...over,
-});
-
-Deno.test("isStopped() needs runsv to answer", () => {
-  assert.equal(isStopped(svc({ state: "down" })), true);
-  assert.equal(isStopped(svc({ state: "finish" })), false);
-  assert.equal(isStopped(svc({ supervised: false })), true);
 });
 
 Deno.test("upVerdict() wants run with a pid, up for one second", () => {

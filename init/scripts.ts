@@ -9,6 +9,7 @@ import { signalName, SIGNALS } from "../lib/signals.ts";
 import { compareByBytes } from "./env.ts";
 import { start, stopChild } from "./children.ts";
 import type { RunState } from "./run_state.ts";
+import { seconds } from "./shutdown_budget.ts";
 import { within } from "./time.ts";
 import * as log from "./log.ts";
 
@@ -52,16 +53,27 @@ export function describeFailure(path: string, status: ExitStatus): string {
   return `${path} failed with status ${exitCodeOf(status)}`;
 }
 
+/** How long a shutdown script may run, in ms (see shutdown_budget.ts). */
+export interface ScriptLimits {
+  /** Until its SIGTERM. */
+  graceMs: number;
+  /** Between its SIGTERM and its SIGKILL. */
+  termMs: number;
+  /** After its SIGKILL, before carrying on without it. */
+  killWaitMs: number;
+}
+
 /**
  * Runs one script to completion, in a process group of its own, and
- * returns its exit code. It is stopped (TERM, then KILL after
- * KILL_PROCESS_TIMEOUT) when the shutdown is asked for meanwhile, unless
- * the shutdown is what runs it, or when `deadlineMs` passes.
+ * returns its exit code. It is stopped when the shutdown is asked for
+ * meanwhile (TERM, then KILL after KILL_PROCESS_TIMEOUT), unless the
+ * shutdown is what runs it; or when `limits` say so (TERM after
+ * `graceMs`, KILL `termMs` later).
  */
 export async function runScript(
   state: RunState,
   path: string,
-  deadlineMs?: number,
+  limits?: ScriptLimits,
 ): Promise<number> {
   log.info(`Running ${path}...`);
   const started = start(state.reaper, [path], { env: state.env, group: true });
@@ -72,17 +84,19 @@ export async function runScript(
   const child = started.child;
   const waits: Promise<ExitStatus | "shutdown">[] = [child.exited];
   if (!state.shuttingDown) waits.push(state.shutdownRequested);
-  const first = deadlineMs === undefined
+  const first = limits === undefined
     ? await Promise.race(waits)
-    : await within(Promise.race(waits), deadlineMs);
+    : await within(Promise.race(waits), limits.graceMs);
   if (first === "shutdown" || first === "timeout") {
     if (first === "timeout") {
-      log.warn(`${path} did not finish in ${(deadlineMs ?? 0) / 1000} s`);
+      log.warn(`${path} did not finish in ${seconds(limits!.graceMs)}`);
     }
     const status = await stopChild(
       child,
       SIGNALS.SIGTERM,
-      state.config.killProcessTimeout,
+      limits === undefined
+        ? { graceMs: state.config.killProcessTimeout }
+        : { graceMs: limits.termMs, killWaitMs: limits.killWaitMs },
     );
     return status ? exitCodeOf(status) : 1;
   }
@@ -92,18 +106,19 @@ export async function runScript(
 }
 
 /**
- * Runs the scripts of a shutdown directory, each for KILL_PROCESS_TIMEOUT
- * at most; a failure does not skip the rest.
+ * Runs the scripts of a shutdown directory in turn, each within the limits
+ * `limits()` gives when it starts (together, KILL_PROCESS_TIMEOUT in the
+ * shutdown's budget); a failure does not skip the rest.
  */
 export async function runShutdownScripts(
   state: RunState,
   dir: string,
-  label: string,
+  options: { label: string; limits: () => ScriptLimits },
 ): Promise<void> {
   const scripts = listScripts(dir);
   if (scripts.length === 0) return;
-  log.info(`Running ${label} scripts...`);
+  log.info(`Running ${options.label} scripts...`);
   for (const script of scripts) {
-    await runScript(state, script, state.config.killProcessTimeout);
+    await runScript(state, script, options.limits());
   }
 }

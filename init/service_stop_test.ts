@@ -1,58 +1,97 @@
 import assert from "node:assert/strict";
-import { nextStopCommands } from "./service_stop.ts";
-import type { ServiceView } from "./runit_state.ts";
+import { forceStop, isSettled, isStarting } from "./service_stop.ts";
+import type { ServiceView, SuperviseStatus } from "./runit_state.ts";
 
-const up = (name: string): ServiceView => ({
+const status = (
+  state: SuperviseStatus["state"],
+  want: SuperviseStatus["want"],
+): SuperviseStatus => ({
+  changedAt: 0,
+  pid: state === "down" ? 0 : 42,
+  paused: false,
+  want,
+  term: false,
+  state,
+});
+const view = (
+  name: string,
+  supervised: boolean,
+  st?: SuperviseStatus,
+): ServiceView => ({
   name,
   disabled: false,
-  supervised: true,
-  state: "run",
+  supervised,
+  state: st?.state ?? "unknown",
+  status: st,
 });
-const down = (name: string): ServiceView => ({ ...up(name), state: "down" });
-const none = { downSent: new Set<string>(), killSent: new Set<string>() };
+const runsv = (pid: number, service?: string, alive = true) => ({
+  pid,
+  service,
+  alive,
+});
 
-Deno.test("nextStopCommands() sends one d to each service up", () => {
-  assert.deepEqual(nextStopCommands([up("a"), down("b")], "down", none), {
-    send: [{ name: "a", chars: "d" }],
-    forget: [],
-  });
-  assert.deepEqual(
-    nextStopCommands([up("a")], "down", { ...none, downSent: new Set(["a"]) }),
-    { send: [], forget: [] },
+Deno.test("isSettled() holds for a runsv that exited, or that has its service down and wanted down", () => {
+  assert.equal(isSettled(runsv(1, "a", false), undefined), true);
+  assert.equal(
+    isSettled(runsv(1, "a"), view("a", true, status("down", "down"))),
+    true,
   );
 });
 
-Deno.test("nextStopCommands() forgets the d of a service seen down, so it gets another if it comes back", () => {
-  const progress = { ...none, downSent: new Set(["a"]) };
-  assert.deepEqual(nextStopCommands([down("a")], "down", progress), {
-    send: [],
-    forget: ["a"],
-  });
+Deno.test("isSettled() does not hold for a service down but still wanted up: runsv is about to start it", () => {
+  // runsv answers on supervise/ok before its loop starts the service.
+  assert.equal(
+    isSettled(runsv(1, "a"), view("a", true, status("down", "up"))),
+    false,
+  );
+  assert.equal(
+    isSettled(runsv(1, "a"), view("a", true, status("run", "down"))),
+    false,
+  );
+  assert.equal(
+    isSettled(runsv(1, "a"), view("a", true, status("finish", "down"))),
+    false,
+  );
 });
 
-Deno.test("nextStopCommands() re-sends d to a service that had no runsv to take it", () => {
-  const starting: ServiceView = {
-    name: "a",
-    disabled: false,
-    supervised: false,
-    state: "unknown",
-  };
-  assert.deepEqual(nextStopCommands([starting], "down", none).send, [
-    { name: "a", chars: "d" },
+Deno.test("isSettled() does not trust a down state left by a runsv that does not answer yet", () => {
+  // supervise/status from a previous boot, runsv starting: not supervised.
+  assert.equal(
+    isSettled(runsv(1, "a"), view("a", false, status("down", "down"))),
+    false,
+  );
+  assert.equal(isSettled(runsv(1), undefined), false);
+});
+
+Deno.test("isStarting() holds for a live fork or runsv that does not answer on supervise/ok", () => {
+  assert.equal(isStarting(runsv(1), undefined), true);
+  assert.equal(isStarting(runsv(1, "a"), view("a", false)), true);
+  assert.equal(
+    isStarting(runsv(1, "a"), view("a", true, status("run", "up"))),
+    false,
+  );
+  assert.equal(isStarting(runsv(1, "a", false), undefined), false);
+});
+
+Deno.test("forceStop() kills each service still up through its runsv: k once runsv wants it down, dk before", () => {
+  const views = new Map([
+    ["a", view("a", true, status("run", "down"))],
+    ["b", view("b", true, status("run", "up"))],
+    ["c", view("c", true, status("down", "down"))],
   ]);
+  assert.deepEqual(
+    forceStop([runsv(1, "a"), runsv(2, "b"), runsv(3, "c")], views),
+    {
+      control: [{ service: "a", chars: "k" }, { service: "b", chars: "dk" }],
+      kill: [],
+    },
+  );
 });
 
-Deno.test("nextStopCommands() kills what is still up: k after a d, dk without one", () => {
-  const progress = { downSent: new Set(["a"]), killSent: new Set<string>() };
+Deno.test("forceStop() SIGKILLs a runsv that never answered, and leaves exited ones alone", () => {
+  const views = new Map([["a", view("a", false)]]);
   assert.deepEqual(
-    nextStopCommands([up("a"), up("b"), down("c")], "kill", progress).send,
-    [{ name: "a", chars: "k" }, { name: "b", chars: "dk" }],
-  );
-  assert.deepEqual(
-    nextStopCommands([up("a")], "kill", {
-      ...progress,
-      killSent: new Set(["a"]),
-    }).send,
-    [],
+    forceStop([runsv(1, "a"), runsv(2), runsv(3, "b", false)], views),
+    { control: [], kill: [1, 2] },
   );
 });

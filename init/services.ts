@@ -7,29 +7,35 @@
 
 import { libc } from "../lib/libc.ts";
 import { SIGNALS } from "../lib/signals.ts";
-import { signalChild, start, stopChild } from "./children.ts";
+import { signalChild, start } from "./children.ts";
 import { escalate } from "./escalation.ts";
-import { childrenNamed } from "./processes.ts";
+import { childrenNamed, commandLine } from "./processes.ts";
 import {
   assessServices,
   control,
+  readService,
   readServices,
   runCheck,
   SERVICE_DIR,
   waitForServices,
+  type WaitVerdict,
 } from "./runit.ts";
 import {
   allReady,
   CHECK_RETRY_MS,
-  isStopped,
   needsCheck,
   type Readiness,
   readiness,
   type ServiceView,
 } from "./runit_state.ts";
-import { nextStopCommands, type StopPhase } from "./service_stop.ts";
+import {
+  forceStop,
+  isSettled,
+  isStarting,
+  type Supervisor,
+} from "./service_stop.ts";
 import type { RunState } from "./run_state.ts";
-import { KILL_WAIT_MS } from "./config.ts";
+import { type Limits, MIN_KILL_WAIT_MS, seconds } from "./shutdown_budget.ts";
 import { timeout, within } from "./time.ts";
 import * as log from "./log.ts";
 
@@ -46,6 +52,8 @@ export function startRunit(state: RunState): boolean {
   }
   state.runsvdir = started.child;
   state.runsvdir.name = "runit daemon";
+  // Once reaped its pid may be another process's: never signal it again.
+  state.runsvdir.exited.then(() => state.runsvdirExited = true);
   // Its group keeps the terminal's signals away, but signals meant for it
   // go to it alone: runsv dies of a HUP that runsvdir takes as "stop".
   state.runsvdir.group = false;
@@ -122,41 +130,98 @@ function soonestRecheck(services: readonly Readiness[]): number | undefined {
 }
 
 /**
- * Stops every service: `d` to each, KILL_PROCESS_TIMEOUT to go down, then
- * `k`. Returns whether all are down. We write runsv's control FIFOs
- * ourselves and wake on inotify: `sv -w` re-checks on a timer, which made
- * phusion's stop take about a second even for idle services.
+ * How soon the stop looks again while a runsv is starting or ending (no
+ * change of its files to wake on): runsv takes milliseconds for either.
  */
-export async function stopServices(state: RunState): Promise<boolean> {
+const STARTING_RECHECK_MS = 10;
+
+/**
+ * Stops every service, whatever the moment of the shutdown. First runsvdir
+ * gets SIGKILL, so that it starts no runsv while they stop (after a rescan,
+ * or retrying a broken one), and its runsv become children of my_init: the
+ * set to stop is then fixed. Each runsv gets SIGTERM (runit's `x`: stop the
+ * service, then exit; one that had not started its service yet starts it,
+ * then stops it, or ends before starting anything: service_stop.ts), and
+ * every service has `limits.graceMs` to be down; then `k`. Returns whether
+ * all are down. Waits on runsv's renames of supervise/stat (inotify), not
+ * on a timer: `sv -w` re-checks on a timer, which made phusion's stop take
+ * about a second even for idle services.
+ */
+export async function stopServices(
+  state: RunState,
+  limits: Limits,
+): Promise<boolean> {
   log.debug("Stopping runit services...");
-  const downSent = new Set<string>();
-  const killSent = new Set<string>();
-  let phase: StopPhase = "down";
-  const send = (views: ServiceView[]) => {
-    const next = nextStopCommands(views, phase, { downSent, killSent });
-    for (const name of next.forget) downSent.delete(name);
-    for (const { name, chars } of next.send) {
-      if (control(SERVICE_DIR, name, chars)) {
-        (phase === "down" ? downSent : killSent).add(name);
-      }
+  const parents = [libc().getpid()];
+  const runsvdir = state.runsvdir;
+  if (runsvdir && !state.runsvdirExited) {
+    log.info(`Shutting down runit daemon (PID ${runsvdir.pid})...`);
+    signalChild(runsvdir, SIGNALS.SIGKILL);
+    if (await within(runsvdir.exited, limits.killWaitMs) === "timeout") {
+      // Stuck in the kernel: its runsv are still its own children.
+      parents.push(runsvdir.pid);
     }
+  }
+  const pids = childrenNamed(parents, ["runsv", "runsvdir"]).filter((pid) =>
+    pid !== runsvdir?.pid
+  );
+  const exited = new Set<number>();
+  for (const pid of pids) {
+    state.reaper.watch(pid).then(() => exited.add(pid));
+  }
+  // TERM goes to a runsv once it has exec'd runsv: runsvdir's fork, before
+  // the exec, still has runsvdir's TERM handler, which would take the TERM
+  // and then exec runsv as if nothing had come.
+  const termed = new Set<number>();
+  const look = () => {
+    const supervisors = pids.map((pid) => supervisor(pid, exited));
+    const views = new Map<string, ServiceView>();
+    for (const s of supervisors) {
+      if (s.service === undefined) continue;
+      if (!termed.has(s.pid)) {
+        termed.add(s.pid);
+        libc().kill(s.pid, SIGNALS.SIGTERM);
+      }
+      views.set(s.service, serviceAt(s.service));
+    }
+    return { supervisors, views };
   };
-  const allStopped = (views: ServiceView[]) => views.every(isStopped);
+  const viewOf = (
+    views: ReadonlyMap<string, ServiceView>,
+    s: Supervisor,
+  ) => s.service === undefined ? undefined : views.get(s.service);
+  const settled = (): WaitVerdict => {
+    const { supervisors, views } = look();
+    return {
+      done: supervisors.every((s) => isSettled(s, viewOf(views, s))),
+      recheckInMs: supervisors.some((s) => isStarting(s, viewOf(views, s)))
+        ? STARTING_RECHECK_MS
+        : undefined,
+    };
+  };
   const stopped = await escalate({
-    ask: () => send(readServices()),
+    ask: () => look(),
     force: () => {
-      phase = "kill";
-      send(readServices());
+      const { supervisors, views } = look();
+      const force = forceStop(supervisors, views);
+      for (const { service, chars } of force.control) {
+        control(dirname(service), basename(service), chars);
+      }
+      for (const pid of force.kill) libc().kill(pid, SIGNALS.SIGKILL);
     },
     wait: async (ms) =>
-      await waitForServices(SERVICE_DIR, allStopped, { ms, onChange: send }) ||
-      "timeout",
-    graceMs: state.config.killProcessTimeout,
+      await waitForServices(SERVICE_DIR, settled, { ms }) || "timeout",
+    graceMs: limits.graceMs,
+    killWaitMs: limits.killWaitMs,
     onForce: () => {
-      const left = readServices().filter((v) => !isStopped(v));
+      const { supervisors, views } = look();
+      const left = supervisors.filter((s) => !isSettled(s, viewOf(views, s)))
+        .map((s) =>
+          s.service === undefined ? `PID ${s.pid}` : basename(s.service)
+        );
       log.warn(
-        `Services still up after ${state.config.killProcessTimeout / 1000} s: ${
-          left.map((v) => v.name).join(", ")
+        `Services still up after ${seconds(limits.graceMs)}: ${
+          left.join(", ")
         }. Killing them.`,
       );
     },
@@ -167,33 +232,52 @@ export async function stopServices(state: RunState): Promise<boolean> {
 }
 
 /**
- * Ends runsvdir and its runsv processes. With every service down they
- * supervise nothing and are killed at once: asked politely they take up to
- * a second (runsv exits ~0.8 s after TERM, runsvdir can miss a HUP that
- * lands outside its wait for up to 5 s: measured), which was most of
- * phusion's stop time. Log services (svlogd) see the end of their pipe,
- * flush and exit; anything else left gets TERM from the kill-all. With
- * services still up, HUP instead: runsvdir then sends TERM to every runsv
- * (on TERM it would exit alone and leave them running).
+ * One runsv as /proc shows it: its service directory is its working
+ * directory (runsv changes into it first; runsvdir's fork, not yet exec'd,
+ * has none).
  */
-export async function stopRunsvdir(
-  state: RunState,
-  servicesDown: boolean,
-): Promise<void> {
+function supervisor(pid: number, exited: ReadonlySet<number>): Supervisor {
+  const alive = !exited.has(pid);
+  if (!alive || commandLine(pid)[0] !== "runsv") return { pid, alive };
+  try {
+    return { pid, alive, service: Deno.readLinkSync(`/proc/${pid}/cwd`) };
+  } catch {
+    return { pid, alive };
+  }
+}
+
+/** The view of the service in directory `path` (absolute). */
+function serviceAt(path: string): ServiceView {
+  return readService(dirname(path), basename(path));
+}
+
+function dirname(path: string): string {
+  return path.slice(0, path.lastIndexOf("/"));
+}
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}
+
+/**
+ * Ends what is left of runit once the services are stopped: every runsv
+ * (SIGKILL: each supervises nothing any more, and asked to exit, one with
+ * a log service waits for it; one that could not stop its service orphans
+ * it to the kill-all), and runsvdir if it outlived its SIGKILL. Log
+ * services (svlogd) see the end of their pipe, flush and exit; anything
+ * else left gets TERM from the kill-all.
+ */
+export async function stopRunit(state: RunState): Promise<void> {
   const runsvdir = state.runsvdir;
-  if (!runsvdir || state.runsvdirExited) return;
-  if (!servicesDown) {
-    await stopChild(runsvdir, SIGNALS.SIGHUP, state.config.killProcessTimeout);
-    return;
+  if (!runsvdir) return;
+  const pids = childrenNamed([libc().getpid()], ["runsv"]);
+  const ends: Promise<unknown>[] = pids.map((pid) => state.reaper.watch(pid));
+  for (const pid of pids) libc().kill(pid, SIGNALS.SIGKILL);
+  if (!state.runsvdirExited) {
+    signalChild(runsvdir, SIGNALS.SIGKILL);
+    ends.push(runsvdir.exited);
   }
-  log.info(`Shutting down runit daemon (PID ${runsvdir.pid})...`);
-  for (const pid of childrenNamed(runsvdir.pid, "runsv")) {
-    libc().kill(pid, SIGNALS.SIGKILL);
-  }
-  signalChild(runsvdir, SIGNALS.SIGKILL);
-  if (await within(runsvdir.exited, KILL_WAIT_MS) === "timeout") {
-    log.error(
-      `runit daemon (PID ${runsvdir.pid}) survived SIGKILL; carrying on without it`,
-    );
+  if (await within(Promise.all(ends), MIN_KILL_WAIT_MS) === "timeout") {
+    log.error("Some of runit survived SIGKILL; carrying on without it");
   }
 }

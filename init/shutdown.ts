@@ -13,7 +13,13 @@ import { escalate } from "./escalation.ts";
 import { stopMainCommand } from "./main_command.ts";
 import { descendantsOf, readProcessTable } from "./processes.ts";
 import { runShutdownScripts } from "./scripts.ts";
-import { stopRunsvdir, stopServices } from "./services.ts";
+import { stopRunit, stopServices } from "./services.ts";
+import {
+  type Limits,
+  seconds,
+  shutdownBudget,
+  ShutdownClock,
+} from "./shutdown_budget.ts";
 import type { RunState } from "./run_state.ts";
 import { within } from "./time.ts";
 import * as log from "./log.ts";
@@ -22,30 +28,52 @@ const PRE_SHUTDOWN_DIR = "/etc/my_init.pre_shutdown.d";
 const POST_SHUTDOWN_DIR = "/etc/my_init.post_shutdown.d";
 
 /**
- * Main command, pre-shutdown scripts, services, runsvdir, post-shutdown
- * scripts, every process left: phusion's order. Returns the main
- * command's exit code when it had to stop it.
+ * Main command, pre-shutdown scripts, services, runit, post-shutdown
+ * scripts, every process left: phusion's order, within one deadline from
+ * the TERM (shutdown_budget.ts). Returns the main command's exit code when
+ * it had to stop it.
  */
 export async function shutdown(state: RunState): Promise<number | undefined> {
   state.shuttingDown = true;
+  const budget = shutdownBudget(state.config);
+  const clock = new ShutdownClock(
+    budget,
+    state.shutdownRequestedAt ?? performance.now(),
+    () => performance.now(),
+  );
+  log.debug(`Shutting down within ${seconds(budget.totalMs)}`);
   const mainCode = await step(
     "stopping the main command",
-    () => stopMainCommand(state),
+    () => stopMainCommand(state, clock.phase("main command").limits()),
   );
   if (state.runsvdir) {
     await step(
       "running pre-shutdown scripts",
-      () => runShutdownScripts(state, PRE_SHUTDOWN_DIR, "pre-shutdown"),
+      () =>
+        runShutdownScripts(state, PRE_SHUTDOWN_DIR, {
+          label: "pre-shutdown",
+          limits: clock.phase("pre-shutdown scripts").limits,
+        }),
     );
-    const down = await step("stopping services", () => stopServices(state));
-    await step("stopping runit", () => stopRunsvdir(state, down === true));
+    await step(
+      "stopping services",
+      () => stopServices(state, clock.phase("services").limits()),
+    );
+    await step("stopping runit", () => stopRunit(state));
     await step(
       "running post-shutdown scripts",
-      () => runShutdownScripts(state, POST_SHUTDOWN_DIR, "post-shutdown"),
+      () =>
+        runShutdownScripts(state, POST_SHUTDOWN_DIR, {
+          label: "post-shutdown",
+          limits: clock.phase("post-shutdown scripts").limits,
+        }),
     );
   }
   if (state.options.killAllOnExit) {
-    await step("killing all processes", () => killAll(state));
+    await step(
+      "killing all processes",
+      () => killAll(state, clock.phase("kill-all").limits()),
+    );
   }
   state.reaper.reap();
   return mainCode;
@@ -66,11 +94,11 @@ async function step<T>(
 
 /**
  * TERM (and CONT, for stopped ones) to every process, then KILL after
- * KILL_ALL_PROCESSES_TIMEOUT. Not PID 1 (tests, nested use): kill(-1)
- * would hit every process of the user on the host, so only our own
- * descendants are signalled.
+ * `limits.graceMs` (KILL_ALL_PROCESSES_TIMEOUT in the shutdown's budget).
+ * Not PID 1 (tests, nested use): kill(-1) would hit every process of the
+ * user on the host, so only our own descendants are signalled.
  */
-async function killAll(state: RunState): Promise<void> {
+async function killAll(state: RunState, limits: Limits): Promise<void> {
   log.info("Killing all processes...");
   const c = libc();
   const pid1 = c.getpid() === 1;
@@ -85,7 +113,8 @@ async function killAll(state: RunState): Promise<void> {
     },
     force: () => send(SIGNALS.SIGKILL),
     wait: (ms) => within(state.reaper.whenNoChildren(), ms),
-    graceMs: state.config.killAllProcessesTimeout,
+    graceMs: limits.graceMs,
+    killWaitMs: limits.killWaitMs,
     onForce: () =>
       log.warn("Not all processes have exited in time. Forcing them to exit."),
     onGiveUp: () =>

@@ -5,8 +5,10 @@
  */
 import assert from "node:assert/strict";
 import {
+  type Container,
   engine,
   readEvents,
+  stopTimed,
   tempDir,
   TEST_IMAGE,
   waitFor,
@@ -118,3 +120,96 @@ Deno.test("stop: a service that ignores SIGTERM is killed in time, and a failing
     await markers.cleanup();
   }
 });
+
+/**
+ * Adds the worst case of issue 20 to a running test container: a
+ * pre-shutdown script that sleeps 30 s and ignores TERM, and a service
+ * that ignores TERM and leaves a process behind that ignores it too (its
+ * child, orphaned when runit kills the service: only the kill-all meets
+ * it). Waits until the service runs.
+ */
+async function addWorstCase(c: Container): Promise<void> {
+  const add = await c.sh([
+    "printf '#!/bin/sh\\ntrap \"\" TERM\\nsleep 30\\n' >/etc/my_init.pre_shutdown.d/05_slow",
+    "chmod +x /etc/my_init.pre_shutdown.d/05_slow",
+    "mkdir -p /etc/service/stubborn",
+    "printf '#!/bin/sh\\ntrap \"\" TERM\\nsleep 1000 &\\nexec sleep 1000\\n' >/etc/service/stubborn/run",
+    "chmod +x /etc/service/stubborn/run",
+  ].join(" && "));
+  assert.equal(add.code, 0, add.stderr);
+  assert.ok(
+    await waitFor(
+      async () =>
+        /^run:/.test((await c.sh("sv status /etc/service/stubborn")).stdout),
+      15_000,
+    ),
+    "the stubborn service did not start",
+  );
+}
+
+for (const mode of ["daemon", "one-shot"] as const) {
+  Deno.test(`stop: everything ignoring TERM with the default timeouts, the whole shutdown runs within 9 s, before the engine's KILL (${mode})`, async () => {
+    const markers = await tempDir();
+    // One-shot: a main command that ignores TERM (bash's ignored TERM
+    // survives the exec of sleep).
+    const main = mode === "daemon"
+      ? []
+      : ["/sbin/my_init", "--", "bash", "-c", "trap '' TERM; exec sleep 1000"];
+    try {
+      await withContainer(
+        `stop-worst-${mode}`,
+        [
+          "--network=none",
+          "-v",
+          `${markers.path}:/markers`,
+          TEST_IMAGE,
+          ...main,
+        ],
+        async (c) => {
+          await c.waitUntilUp();
+          await addWorstCase(c);
+          const { code, elapsed, stopStatus } = await stopTimed(c);
+          assert.equal(stopStatus.code, 0, stopStatus.stderr);
+          const logs = await c.logs();
+          // Daemon mode: 0 after a requested stop. One-shot: the main
+          // command's status after my_init's KILL, which my_init logs (the
+          // engine's KILL would give 137 too, and no such line).
+          assert.equal(code, mode === "daemon" ? 0 : 137, logs);
+          if (mode === "one-shot") {
+            assert.match(
+              logs,
+              /\*\*\* bash exited with status 137 \(SIGKILL\)\./,
+            );
+          }
+          assert.ok(elapsed <= 9_000, `stop took ${elapsed} ms\n${logs}`);
+          console.log(`${mode}: the stop took ${elapsed} ms`);
+
+          // The whole order ran, each phase cut short by the deadline.
+          for (
+            const line of [
+              "*** /etc/my_init.pre_shutdown.d/05_slow did not finish in ",
+              "*** Services still up after ",
+              "*** Running post-shutdown scripts...",
+              "*** Not all processes have exited in time. Forcing them to exit.",
+            ]
+          ) {
+            assert.ok(logs.includes(line), `no "${line}" in:\n${logs}`);
+          }
+          const events = await readEvents(`${markers.path}/events`);
+          for (const e of ["pre-shutdown", "demo-svc term", "post-shutdown"]) {
+            assert.ok(
+              events.includes(e),
+              `no "${e}" in ${JSON.stringify(events)}`,
+            );
+          }
+          // syslog-ng outlived the services (their last words reach the
+          // log) and was stopped by its post-shutdown script, not killed.
+          assert.match(logs, /demo-svc: demo-svc stopping/);
+          assert.match(logs, /syslog-ng shutting down/);
+        },
+      );
+    } finally {
+      await markers.cleanup();
+    }
+  });
+}

@@ -12,13 +12,14 @@
  */
 
 import assert from "node:assert/strict";
-import { MY_INIT, type Sandbox, script } from "./_sandbox.ts";
+import { MY_INIT, type Sandbox, script, sleep } from "./_sandbox.ts";
 import {
   bash,
   childrenOf,
   ignore,
   logLines,
   type Outcome,
+  pool,
   until,
   withSandbox,
 } from "./_my_init.ts";
@@ -912,3 +913,239 @@ Deno.test({
     );
   },
 });
+
+/**
+ * A service for the early-stop test: perl started with TERM blocked (env
+ * --block-signal), so its TERM handler runs whenever a TERM comes, also one
+ * sent before the handler was set. It writes `up NAME` first, and from the
+ * handler `down NAME PARENT`, PARENT being the command name of the process
+ * it then runs under: runsv when its supervisor stopped it, something else
+ * when it was orphaned and stopped by the kill-all.
+ */
+function perlService(name: string): { text: string; mode: number } {
+  return {
+    text: [
+      "#!/usr/bin/env -S --block-signal=TERM perl",
+      "use POSIX ();",
+      `$0 = "svc-${name}";`,
+      "sub note { open(my $f, '>>', '/shared/order') or die; print $f \"$_[0]\\n\"; close $f; }",
+      "$SIG{TERM} = sub {",
+      "  open(my $p, '<', '/proc/' . getppid() . '/comm'); my $c = <$p>; chomp $c;",
+      `  note("down ${name} $c"); exit 0;`,
+      "};",
+      `note("up ${name}");`,
+      "POSIX::sigprocmask(POSIX::SIG_UNBLOCK(), POSIX::SigSet->new(POSIX::SIGTERM()));",
+      "sleep 1 while 1;",
+    ].join("\n") + "\n",
+    mode: 0o755,
+  };
+}
+
+/**
+ * Waits until PID 1 (host pid `pid1`) has runsvdir as a child; looks every
+ * millisecond or so.
+ */
+async function untilRunsvdir(pid1: number): Promise<void> {
+  const deadline = Date.now() + 20000;
+  for (;;) {
+    let children: string[] = [];
+    try {
+      children = Deno.readTextFileSync(`/proc/${pid1}/task/${pid1}/children`)
+        .trim().split(" ").filter((p) => p !== "");
+    } catch { /* not yet */ }
+    for (const pid of children) {
+      try {
+        if (Deno.readTextFileSync(`/proc/${pid}/comm`).trim() === "runsvdir") {
+          return;
+        }
+      } catch { /* gone */ }
+    }
+    if (Date.now() > deadline) throw new Error("runsvdir never started");
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+/** Services of the early-stop tests (perlService), and a look at what is left. */
+const EARLY_NAMES = ["a", "b", "c", "d", "e", "f", "g", "h"];
+const EARLY_FILES: Record<string, { text: string; mode: number }> = {
+  ...Object.fromEntries(
+    EARLY_NAMES.map((n) => [`/etc/service/${n}/run`, perlService(n)]),
+  ),
+  // Once runit is stopped, no runsv or service may run (zombies aside).
+  "/etc/my_init.post_shutdown.d/10_left": bash([
+    "for p in /proc/[0-9]*; do",
+    '  c=$(cat "$p/comm" 2>/dev/null) || continue',
+    '  case "$c" in runsv|svc-*) ;; *) continue ;; esac',
+    '  read -r _ _ state _ < "$p/stat" 2>/dev/null || continue',
+    '  [ "$state" = Z ] || echo "left $c" >> /shared/order',
+    "done",
+  ].join("\n")),
+};
+
+/**
+ * What went wrong in early-stop runs (each labelled, with its order log):
+ * a service that started but was not stopped by its runsv, something left
+ * running, an exit code other than `code`. Also how many services started.
+ */
+function earlyStopProblems(
+  runs: { label: string; out: Outcome; order: string[] }[],
+  code: number,
+): { problems: string[]; started: Record<string, number> } {
+  const problems: string[] = [];
+  const started: Record<string, number> = {};
+  for (const { label, out, order } of runs) {
+    const what = `${label}: ${JSON.stringify(order)}`;
+    if (out.code !== code) problems.push(`${what}: exit ${out.code}`);
+    for (const n of EARLY_NAMES) {
+      if (!order.includes(`up ${n}`)) continue;
+      started[label] = (started[label] ?? 0) + 1;
+      if (!order.includes(`down ${n} runsv`)) {
+        problems.push(
+          `${what}: ${n} started but its runsv did not stop it\n${out.stderr}`,
+        );
+      }
+    }
+    if (order.some((l) => l.startsWith("left "))) {
+      problems.push(`${what}: left running`);
+    }
+  }
+  return { problems, started };
+}
+
+Deno.test({
+  name:
+    "my_init stops every service runit started, TERM 0 to 50 ms after runsvdir starts, 20 times each",
+  ignore,
+  async fn() {
+    // A service whose runsv had not opened supervise/ok yet counted as
+    // stopped: its runsv was killed and the service orphaned, stopped only
+    // by the kill-all (or never). Each service that started must be stopped
+    // by its runsv, and no runsv or service may be left once runit is.
+    const delays = [0, 5, 20, 50].flatMap((d) => Array<number>(20).fill(d));
+    const runs = await pool(delays, 3, async (delay) => {
+      const { out, result } = await withSandbox(
+        { args: ["--skip-startup-files", "-v"], files: EARLY_FILES },
+        async (box, done) => {
+          const pid1 = await box.pid1();
+          await untilRunsvdir(pid1);
+          if (delay > 0) await sleep(delay);
+          Deno.kill(pid1, "SIGTERM");
+          await done;
+          return lines(await box.read("order"));
+        },
+        30000,
+      );
+      return { label: `TERM at ${delay} ms`, out, order: result };
+    });
+    const { problems, started } = earlyStopProblems(runs, 0);
+    assert.deepEqual(
+      problems,
+      [],
+      `services started: ${JSON.stringify(started)}`,
+    );
+    console.log(
+      `services started (of ${EARLY_NAMES.length * 20}): ${
+        JSON.stringify(started)
+      }`,
+    );
+  },
+});
+
+/**
+ * Issue 20's worst case for the default timeouts: a service and a leftover
+ * process that ignore TERM, a pre-shutdown script that sleeps 30 s (and
+ * ignores TERM too), and in one-shot mode a main command that ignores
+ * TERM.
+ */
+const WORST_CASE: Record<string, { text: string; mode: number }> = {
+  "/etc/service/good/run": service("good"),
+  // The ignored TERM survives exec: sleep never reacts to it.
+  "/etc/service/stubborn/run": script(
+    "trap '' TERM\necho up stubborn >> /shared/order\nexec sleep 1000",
+  ),
+  // A startup script leaves a process behind that only the kill-all meets.
+  "/etc/my_init.d/10_leave": bash(
+    "(trap '' TERM; exec sleep 1000) > /dev/null 2>&1 &",
+  ),
+  // It sleeps 30 s, and its TERM does not end it: only the KILL does.
+  "/etc/my_init.pre_shutdown.d/10_slow": bash(
+    "trap '' TERM\necho pre >> /shared/order\nsleep 30",
+  ),
+  "/etc/my_init.post_shutdown.d/10_post": bash(
+    `echo post >> /shared/order\n${stamp("post")}`,
+  ),
+  "/main": bash([
+    "trap '' TERM",
+    `until [ "$(grep -c '^up' /shared/order 2>/dev/null)" = 2 ]; do sleep 0.05; done`,
+    "echo main >> /shared/order",
+    "exec sleep 1000",
+  ].join("\n")),
+};
+
+/**
+ * The budget's deadline with the defaults (init/shutdown_budget.ts), and
+ * what a loaded machine adds to it (timers, process starts, the exit).
+ */
+const DEFAULT_DEADLINE_MS = 8000;
+const LATE_MS = 500;
+
+for (const mode of ["daemon", "one-shot"] as const) {
+  Deno.test({
+    name:
+      `my_init with the default timeouts runs the whole shutdown by its 8 s deadline when everything hangs (${mode})`,
+    ignore,
+    async fn() {
+      const { out, result } = await withSandbox(
+        { args: mode === "daemon" ? [] : ["--", "/main"], files: WORST_CASE },
+        async (box, done) => {
+          const expected = mode === "daemon" ? "up" : "main";
+          await until(
+            "the services and the main command up",
+            async () =>
+              lines(await box.read("order")).filter((l) =>
+                l.startsWith(expected)
+              ).length === (mode === "daemon" ? 2 : 1),
+          );
+          const sentAt = await stop(box);
+          await done;
+          return {
+            ms: Date.now() - sentAt,
+            order: lines(await box.read("order")),
+            times: await readTimes(box),
+            sentAt,
+          };
+        },
+      );
+      assertPhases(
+        result.order,
+        [
+          ["up good", "up stubborn"],
+          ...(mode === "daemon" ? [] : [["main"]]),
+          ["pre"],
+          ["down good"],
+          ["post"],
+        ],
+        out,
+      );
+      assert.equal(out.code, mode === "daemon" ? 0 : 128 + 9, out.stderr);
+      const log = logLines(out.stderr);
+      for (
+        const line of [
+          "/etc/my_init.pre_shutdown.d/10_slow did not finish in ",
+          "Services still up after ",
+          "Not all processes have exited in time. Forcing them to exit.",
+        ]
+      ) {
+        assert.ok(
+          log.some((l) => l.startsWith(line)),
+          `${line}\n${out.stderr}`,
+        );
+      }
+      assert.ok(
+        result.ms <= DEFAULT_DEADLINE_MS + LATE_MS,
+        `exited ${result.ms} ms after the TERM\n${out.stderr}`,
+      );
+      console.log(`${mode}: exited ${result.ms} ms after the TERM`);
+    },
+  });
+}
