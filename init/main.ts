@@ -21,6 +21,7 @@
  * @module
  */
 
+import { readCallerArgs } from "../lib/caller_args.ts";
 import { readCallerEnv } from "../lib/caller_env.ts";
 import { exitCodeOf } from "../lib/exit_status.ts";
 import { libc } from "../lib/libc.ts";
@@ -144,7 +145,7 @@ async function printStatus(env: ReadonlyMap<string, string>): Promise<number> {
 
 async function main(): Promise<number> {
   const caller = readCallerEnv();
-  const invocation = await parseArgs(Deno.args);
+  const invocation = await parseArgs(readCallerArgs(Deno.args));
   switch (invocation.kind) {
     case "help":
       writeAll(Deno.stdout, USAGE);

@@ -33,6 +33,7 @@
  * @module
  */
 
+import { readCallerArgs } from "../lib/caller_args.ts";
 import { readCallerEnv } from "../lib/caller_env.ts";
 import { errorMessage } from "../lib/error_message.ts";
 import { strerror } from "../lib/libc.ts";
@@ -134,4 +135,4 @@ const caller = readCallerEnv();
 if (caller.problem) {
   writeAll(Deno.stderr, `setuser: warning: ${caller.problem}\n`);
 }
-main(await parseArgs(Deno.args), caller.env);
+main(await parseArgs(readCallerArgs(Deno.args)), caller.env);
