@@ -19,6 +19,11 @@ export const DEFAULT_WAIT_FOR_SERVICES = 30;
 export const EXIT_USAGE = 2;
 /** Exit code of a failed start: a startup script, the service wait, not root. */
 export const EXIT_FAILURE = 1;
+/**
+ * Exit code of a my_init started where another one runs the container
+ * (init/instance_check.ts): a misuse, like a usage error.
+ */
+export const EXIT_SECOND_INSTANCE = 2;
 /** Exit code when stopped before the main command or services ran (phusion's). */
 export const EXIT_ABORTED = 2;
 
@@ -55,7 +60,8 @@ Exit status: the main command's (128+N when signal N killed it, 127 when
 it is not found, 126 when it cannot be executed); without one, 0 after a
 stop, else runit's. ${EXIT_FAILURE} when a startup script fails, --wait-for-services
 times out, --skip-runit lacks a main command, or not run as root; ${EXIT_USAGE} on a
-usage error; ${EXIT_ABORTED} when stopped before the main command or the services ran.
+usage error or when another my_init already runs the container (nothing is
+done then); ${EXIT_ABORTED} when stopped before the main command or the services ran.
 --status: 0 when every enabled service is up, else 1.
 `;
 

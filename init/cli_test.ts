@@ -3,6 +3,7 @@ import {
   DEFAULT_WAIT_FOR_SERVICES,
   EXIT_ABORTED,
   EXIT_FAILURE,
+  EXIT_SECOND_INSTANCE,
   EXIT_USAGE,
   parseArgs,
   splitCommand,
@@ -165,9 +166,13 @@ Deno.test("USAGE documents every exit code my_init uses", () => {
 it is not found, 126 when it cannot be executed); without one, 0 after a
 stop, else runit's. ${EXIT_FAILURE} when a startup script fails, --wait-for-services
 times out, --skip-runit lacks a main command, or not run as root; ${EXIT_USAGE} on a
-usage error; ${EXIT_ABORTED} when stopped before the main command or the services ran.
+usage error or when another my_init already runs the container (nothing is
+done then); ${EXIT_ABORTED} when stopped before the main command or the services ran.
 --status: 0 when every enabled service is up, else 1.
 `,
   );
-  assert.deepEqual([EXIT_FAILURE, EXIT_USAGE, EXIT_ABORTED], [1, 2, 2]);
+  assert.deepEqual(
+    [EXIT_FAILURE, EXIT_USAGE, EXIT_ABORTED, EXIT_SECOND_INSTANCE],
+    [1, 2, 2, 2],
+  );
 });
