@@ -94,6 +94,19 @@ export type Invocation =
 
 const VALUE_FLAGS = new Set(["--rewrite"]);
 
+/** The flag whose value is optional. */
+const WAIT_FLAG = "--wait-for-services";
+
+/**
+ * Whether `word`, after a bare `--wait-for-services`, is its value: a
+ * number of seconds, given as the next word as GNU tools accept it
+ * (`--wait-for-services 5 -- cmd`). A command named like a number is
+ * unlikely; running `5` as one was the alternative.
+ */
+function isWaitValue(word: string | undefined): boolean {
+  return word !== undefined && /^([0-9]+\.?[0-9]*|\.[0-9]+)$/.test(word);
+}
+
 /**
  * Splits argv where the main command starts: at `--`, or at the first word
  * that is not an option (so `my_init echo --quiet` runs `echo --quiet`, as
@@ -110,7 +123,9 @@ export function splitCommand(
     if (!a.startsWith("-") || a === "-") {
       return { flags: args.slice(0, i), command: args.slice(i) };
     }
-    if (VALUE_FLAGS.has(a)) i++;
+    if (VALUE_FLAGS.has(a) || (a === WAIT_FLAG && isWaitValue(args[i + 1]))) {
+      i++;
+    }
   }
   return { flags: [...args], command: [] };
 }
@@ -133,12 +148,14 @@ export async function parseArgs(
 ): Promise<Invocation> {
   const { flags, command } = splitCommand(args);
   // `--wait-for-services` takes an optional value, which parseArgs cannot
-  // express: give the bare flag its default.
-  const normalized = flags.map((f) =>
-    f === "--wait-for-services"
-      ? `--wait-for-services=${DEFAULT_WAIT_FOR_SERVICES}`
-      : f
-  );
+  // express: join a separate one to it, or give the bare flag its default.
+  const normalized: string[] = [];
+  for (let i = 0; i < flags.length; i++) {
+    if (flags[i] !== WAIT_FLAG) normalized.push(flags[i]);
+    else if (isWaitValue(flags[i + 1])) {
+      normalized.push(`${WAIT_FLAG}=${flags[++i]}`);
+    } else normalized.push(`${WAIT_FLAG}=${DEFAULT_WAIT_FOR_SERVICES}`);
+  }
   let values;
   try {
     const { parseOptions } = flags.length > 0

@@ -131,6 +131,35 @@ Deno.test("await parseArgs() gives --wait-for-services an optional value", async
   );
 });
 
+Deno.test("await parseArgs() takes a number after a bare --wait-for-services as its value, never as the command", async () => {
+  for (const value of ["5", "0", "2.5", ".5"]) {
+    const cli = await parseArgs(["--wait-for-services", value, "--", "cmd"]);
+    assert.equal(cli.kind, "run", value);
+    if (cli.kind !== "run") continue;
+    assert.equal(cli.options.waitForServices, Number(value));
+    assert.deepEqual(cli.options.command, ["cmd"]);
+  }
+  const noDash = await parseArgs(["--wait-for-services", "5", "cmd", "-x"]);
+  assert.deepEqual(
+    noDash.kind === "run" && noDash.options.command,
+    ["cmd", "-x"],
+  );
+  // A word that is no number is the command, after the default wait.
+  const word = await parseArgs(["--wait-for-services", "sleep", "5"]);
+  assert.equal(
+    word.kind === "run" && word.options.waitForServices,
+    DEFAULT_WAIT_FOR_SERVICES,
+  );
+  assert.deepEqual(word.kind === "run" && word.options.command, [
+    "sleep",
+    "5",
+  ]);
+  assert.deepEqual(splitCommand(["--wait-for-services", "5", "--", "cmd"]), {
+    flags: ["--wait-for-services", "5"],
+    command: ["cmd"],
+  });
+});
+
 Deno.test("USAGE names every flag", () => {
   for (
     const flag of [
