@@ -88,6 +88,17 @@ export interface ServiceView {
   status?: SuperviseStatus;
   /** The service has an executable `check` script (runit's `sv check`). */
   hasCheck?: boolean;
+  /**
+   * Why runsv's files could not be read, when that was the cause (e.g.
+   * `supervise/ok: Permission denied` for a caller other than their
+   * owner): then nothing above says anything about the service.
+   */
+  unreadable?: string;
+}
+
+/** The reason given for a service whose runit state cannot be read. */
+function unreadableReason(why: string): string {
+  return `cannot read its runit state (${why})`;
 }
 
 /** Whether a service counts as stopped: not running its `run` any more. */
@@ -124,6 +135,9 @@ export type UpVerdict =
  * decides "up" (a pid, state run) plus the time since the last change.
  */
 export function upVerdict(s: ServiceView, nowMs: number): UpVerdict {
+  if (s.unreadable !== undefined) {
+    return { up: false, reason: unreadableReason(s.unreadable) };
+  }
   if (!s.supervised) return { up: false, reason: "not supervised" };
   const st = s.status;
   if (st === undefined) return { up: false, reason: "no supervise/status" };
@@ -228,7 +242,11 @@ export function statusReport(
   let failures = 0;
   for (const { view: s, problem } of services) {
     if (s.disabled) {
-      const state = s.supervised ? s.state : "not supervised";
+      const state = s.unreadable !== undefined
+        ? unreadableReason(s.unreadable)
+        : s.supervised
+        ? s.state
+        : "not supervised";
       lines.push(`ok: ${s.name}: ${state} (disabled)`);
     } else if (problem === undefined) {
       lines.push(`ok: ${s.name}: run`);

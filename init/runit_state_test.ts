@@ -278,3 +278,37 @@ Deno.test("statusReport() fails only for enabled services that are not ready, sa
     exitCode: 1,
   });
 });
+
+Deno.test("statusReport() says when runit's state cannot be read, not that the service is unsupervised", () => {
+  const denied = "supervise/ok: Permission denied (EACCES)";
+  const r = statusReport([
+    readiness(
+      svc({
+        name: "cron",
+        supervised: false,
+        state: "unknown",
+        status: undefined,
+        unreadable: denied,
+      }),
+      NOW,
+    ),
+    readiness(
+      svc({
+        name: "sshd",
+        disabled: true,
+        supervised: false,
+        state: "unknown",
+        status: undefined,
+        unreadable: denied,
+      }),
+      NOW,
+    ),
+  ]);
+  assert.deepEqual(r, {
+    lines: [
+      `fail: cron: cannot read its runit state (${denied})`,
+      `ok: sshd: cannot read its runit state (${denied}) (disabled)`,
+    ],
+    exitCode: 1,
+  });
+});
