@@ -148,14 +148,18 @@ export function upVerdict(s: ServiceView, nowMs: number): UpVerdict {
   // A clock set back makes the change lie ahead: count it as just now, as sv does.
   const age = Math.max(0, nowMs - st.changedAt);
   if (age < MIN_UP_MS) {
-    const tenths = (Math.floor(age / 100) / 10).toFixed(1);
     return {
       up: false,
-      reason: `up ${tenths} s, not yet ${MIN_UP_MS / 1000} s`,
+      reason: `up ${tenths(age)} s, not yet ${MIN_UP_MS / 1000} s`,
       recheckInMs: MIN_UP_MS - age,
     };
   }
   return { up: true };
+}
+
+/** `ms` in seconds, rounded down to a tenth: "0.9". */
+function tenths(ms: number): string {
+  return (Math.floor(ms / 100) / 10).toFixed(1);
 }
 
 /** How a `check` script ended. */
@@ -163,8 +167,8 @@ export type CheckOutcome =
   | { kind: "ended"; status: ExitStatus }
   | { kind: "timeout"; ms: number }
   | { kind: "not-started"; message: string }
-  /** Still running when the wait that started it ended. */
-  | { kind: "running" };
+  /** Still running when the wait that started it ended, for `ms` if known. */
+  | { kind: "running"; ms?: number };
 
 /** Why a `check` says not ready, or undefined when it exited 0. */
 export function checkProblem(outcome: CheckOutcome): string | undefined {
@@ -183,7 +187,9 @@ export function checkProblem(outcome: CheckOutcome): string | undefined {
     case "not-started":
       return `check cannot run: ${outcome.message}`;
     case "running":
-      return "check still running";
+      return outcome.ms === undefined
+        ? "check still running"
+        : `check still running after ${tenths(outcome.ms)} s`;
   }
 }
 
@@ -222,6 +228,38 @@ export function readiness(
 export function needsCheck(view: ServiceView, nowMs: number): boolean {
   return !view.disabled && view.hasCheck === true &&
     upVerdict(view, nowMs).up;
+}
+
+/** The `check` scripts of a look that has not ended yet. */
+export interface ChecksInFlight {
+  /** The services whose check runs. */
+  names: ReadonlySet<string>;
+  /** When they started, ms since the epoch. */
+  since: number;
+}
+
+/**
+ * The readiness to report now, from the `last` complete look: a service
+ * whose `check` is still running in a later look (`inFlight`) gets that as
+ * its reason, from its current `views` entry; the last look's "up 0.9 s,
+ * not yet 1 s" would name the past, not the check that hangs.
+ */
+export function checksInFlight(
+  last: readonly Readiness[],
+  views: readonly ServiceView[],
+  inFlight: ChecksInFlight | undefined,
+  nowMs: number,
+): readonly Readiness[] {
+  if (inFlight === undefined) return last;
+  const current = new Map(views.map((v) => [v.name, v]));
+  return last.map((r) =>
+    inFlight.names.has(r.view.name)
+      ? readiness(current.get(r.view.name) ?? r.view, nowMs, {
+        kind: "running",
+        ms: nowMs - inFlight.since,
+      })
+      : r
+  );
 }
 
 /** Whether every service is ready. */
