@@ -5,7 +5,7 @@
  * again, services up, syslog working, no environment written).
  */
 import assert from "node:assert/strict";
-import { loggedToSyslog, withDemo } from "./_engine.ts";
+import { IMAGE, loggedToSyslog, withContainer, withDemo } from "./_engine.ts";
 import { secondInstanceMessage } from "../../init/instance_check.ts";
 
 Deno.test("second instance: my_init run with exec in a running container refuses, exit 2, and changes nothing", async () => {
@@ -39,4 +39,29 @@ Deno.test("second instance: my_init run with exec in a running container refuses
     );
     assert.doesNotMatch(env.stdout, /SECOND/);
   });
+});
+
+Deno.test("second instance: under run --init (my_init not PID 1) the marker makes the second refuse too", async () => {
+  await withContainer(
+    "second-init",
+    ["--network=none", "--init", IMAGE],
+    async (c) => {
+      await c.waitUntilUp();
+      const marker = (await c.exec(["cat", "/run/my_init.pid"])).stdout.trim();
+      assert.match(marker, /^[0-9]+$/, "no marker");
+      assert.notEqual(marker, "1");
+      const r = await c.exec(["/sbin/my_init", "--", "true"]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(
+        r.stderr.trim(),
+        `*** ${
+          secondInstanceMessage({ pid: Number(marker), via: "marker" }, [
+            "true",
+          ])
+        }`,
+      );
+      const status = await c.exec(["/sbin/my_init", "--status"]);
+      assert.equal(status.code, 0, status.stdout + status.stderr);
+    },
+  );
 });
