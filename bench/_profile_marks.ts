@@ -46,10 +46,10 @@ export const PATCHES: readonly Patch[] = [
   {
     file: "init/main.ts",
     anchor: "  const caller = readCallerEnv();\n" +
-      "  const invocation = await parseArgs(Deno.args);\n",
+      "  const invocation = await parseArgs(readCallerArgs(Deno.args));\n",
     with: '  mark("main");\n  const caller = readCallerEnv();\n' +
       '  mark("callerenv");\n' +
-      "  const invocation = await parseArgs(Deno.args);\n" +
+      "  const invocation = await parseArgs(readCallerArgs(Deno.args));\n" +
       '  mark("parseargs");\n',
   },
   {

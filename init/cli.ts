@@ -19,6 +19,11 @@ export const DEFAULT_WAIT_FOR_SERVICES = 30;
 export const EXIT_USAGE = 2;
 /** Exit code of a failed start: a startup script, the service wait, not root. */
 export const EXIT_FAILURE = 1;
+/**
+ * Exit code of a my_init started where another one runs the container
+ * (init/instance_check.ts): a misuse, like a usage error.
+ */
+export const EXIT_SECOND_INSTANCE = 2;
 /** Exit code when stopped before the main command or services ran (phusion's). */
 export const EXIT_ABORTED = 2;
 
@@ -55,7 +60,8 @@ Exit status: the main command's (128+N when signal N killed it, 127 when
 it is not found, 126 when it cannot be executed); without one, 0 after a
 stop, else runit's. ${EXIT_FAILURE} when a startup script fails, --wait-for-services
 times out, --skip-runit lacks a main command, or not run as root; ${EXIT_USAGE} on a
-usage error; ${EXIT_ABORTED} when stopped before the main command or the services ran.
+usage error or when another my_init already runs the container (nothing is
+done then); ${EXIT_ABORTED} when stopped before the main command or the services ran.
 --status: 0 when every enabled service is up, else 1.
 `;
 
@@ -88,6 +94,19 @@ export type Invocation =
 
 const VALUE_FLAGS = new Set(["--rewrite"]);
 
+/** The flag whose value is optional. */
+const WAIT_FLAG = "--wait-for-services";
+
+/**
+ * Whether `word`, after a bare `--wait-for-services`, is its value: a
+ * number of seconds, given as the next word as GNU tools accept it
+ * (`--wait-for-services 5 -- cmd`). A command named like a number is
+ * unlikely; running `5` as one was the alternative.
+ */
+function isWaitValue(word: string | undefined): boolean {
+  return word !== undefined && /^([0-9]+\.?[0-9]*|\.[0-9]+)$/.test(word);
+}
+
 /**
  * Splits argv where the main command starts: at `--`, or at the first word
  * that is not an option (so `my_init echo --quiet` runs `echo --quiet`, as
@@ -104,7 +123,9 @@ export function splitCommand(
     if (!a.startsWith("-") || a === "-") {
       return { flags: args.slice(0, i), command: args.slice(i) };
     }
-    if (VALUE_FLAGS.has(a)) i++;
+    if (VALUE_FLAGS.has(a) || (a === WAIT_FLAG && isWaitValue(args[i + 1]))) {
+      i++;
+    }
   }
   return { flags: [...args], command: [] };
 }
@@ -127,12 +148,14 @@ export async function parseArgs(
 ): Promise<Invocation> {
   const { flags, command } = splitCommand(args);
   // `--wait-for-services` takes an optional value, which parseArgs cannot
-  // express: give the bare flag its default.
-  const normalized = flags.map((f) =>
-    f === "--wait-for-services"
-      ? `--wait-for-services=${DEFAULT_WAIT_FOR_SERVICES}`
-      : f
-  );
+  // express: join a separate one to it, or give the bare flag its default.
+  const normalized: string[] = [];
+  for (let i = 0; i < flags.length; i++) {
+    if (flags[i] !== WAIT_FLAG) normalized.push(flags[i]);
+    else if (isWaitValue(flags[i + 1])) {
+      normalized.push(`${WAIT_FLAG}=${flags[++i]}`);
+    } else normalized.push(`${WAIT_FLAG}=${DEFAULT_WAIT_FOR_SERVICES}`);
+  }
   let values;
   try {
     const { parseOptions } = flags.length > 0

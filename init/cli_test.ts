@@ -3,6 +3,7 @@ import {
   DEFAULT_WAIT_FOR_SERVICES,
   EXIT_ABORTED,
   EXIT_FAILURE,
+  EXIT_SECOND_INSTANCE,
   EXIT_USAGE,
   parseArgs,
   splitCommand,
@@ -130,6 +131,35 @@ Deno.test("await parseArgs() gives --wait-for-services an optional value", async
   );
 });
 
+Deno.test("await parseArgs() takes a number after a bare --wait-for-services as its value, never as the command", async () => {
+  for (const value of ["5", "0", "2.5", ".5"]) {
+    const cli = await parseArgs(["--wait-for-services", value, "--", "cmd"]);
+    assert.equal(cli.kind, "run", value);
+    if (cli.kind !== "run") continue;
+    assert.equal(cli.options.waitForServices, Number(value));
+    assert.deepEqual(cli.options.command, ["cmd"]);
+  }
+  const noDash = await parseArgs(["--wait-for-services", "5", "cmd", "-x"]);
+  assert.deepEqual(
+    noDash.kind === "run" && noDash.options.command,
+    ["cmd", "-x"],
+  );
+  // A word that is no number is the command, after the default wait.
+  const word = await parseArgs(["--wait-for-services", "sleep", "5"]);
+  assert.equal(
+    word.kind === "run" && word.options.waitForServices,
+    DEFAULT_WAIT_FOR_SERVICES,
+  );
+  assert.deepEqual(word.kind === "run" && word.options.command, [
+    "sleep",
+    "5",
+  ]);
+  assert.deepEqual(splitCommand(["--wait-for-services", "5", "--", "cmd"]), {
+    flags: ["--wait-for-services", "5"],
+    command: ["cmd"],
+  });
+});
+
 Deno.test("USAGE names every flag", () => {
   for (
     const flag of [
@@ -165,9 +195,13 @@ Deno.test("USAGE documents every exit code my_init uses", () => {
 it is not found, 126 when it cannot be executed); without one, 0 after a
 stop, else runit's. ${EXIT_FAILURE} when a startup script fails, --wait-for-services
 times out, --skip-runit lacks a main command, or not run as root; ${EXIT_USAGE} on a
-usage error; ${EXIT_ABORTED} when stopped before the main command or the services ran.
+usage error or when another my_init already runs the container (nothing is
+done then); ${EXIT_ABORTED} when stopped before the main command or the services ran.
 --status: 0 when every enabled service is up, else 1.
 `,
   );
-  assert.deepEqual([EXIT_FAILURE, EXIT_USAGE, EXIT_ABORTED], [1, 2, 2]);
+  assert.deepEqual(
+    [EXIT_FAILURE, EXIT_USAGE, EXIT_ABORTED, EXIT_SECOND_INSTANCE],
+    [1, 2, 2, 2],
+  );
 });

@@ -236,6 +236,25 @@ export function encodeEnvFile(value: string): string {
   return value.endsWith("\n") ? `${value}\n` : value;
 }
 
+/**
+ * Why a file the directory listed could not be read, from the error of
+ * reading it (`notFound`: ENOENT). The runtime lists a name that is not
+ * UTF-8 with U+FFFD in place of each bad byte, and no file has that name:
+ * "No such file or directory" would send the user looking for a file that
+ * is there.
+ */
+export function envFileReadProblem(
+  name: string,
+  error: string,
+  notFound: boolean,
+): string {
+  if (notFound && name.includes("\uFFFD")) {
+    return "the file name is not UTF-8 (shown with U+FFFD for its bad " +
+      "bytes), which a variable's name must be here: rename the file";
+  }
+  return `unable to read it: ${error}`;
+}
+
 /** The outcome of decoding one environment file. */
 export type EnvFileVerdict =
   | { ok: true; value: string }

@@ -21,6 +21,7 @@ import {
   decodeEnvFile,
   encodeEnvFile,
   envFileNameProblem,
+  envFileReadProblem,
   envFileSizeProblem,
   type EnvFileVerdict,
   envSpace,
@@ -198,7 +199,11 @@ function readEnvFile(name: string, path: string): EnvFileVerdict {
     if (tooBig !== undefined) return { ok: false, reason: tooBig };
     bytes = Deno.readFileSync(path);
   } catch (e) {
-    return { ok: false, reason: `unable to read it: ${errorMessage(e)}` };
+    const notFound = e instanceof Deno.errors.NotFound;
+    return {
+      ok: false,
+      reason: envFileReadProblem(name, errorMessage(e), notFound),
+    };
   }
   return decodeEnvFile(name, bytes);
 }

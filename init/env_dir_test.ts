@@ -293,7 +293,10 @@ Deno.test("importEnvDir() skips a file whose name is not UTF-8, with a warning",
     assert.equal(warnings.length, 1, warnings.join("\n"));
     assert.match(
       warnings[0],
-      new RegExp(`^Ignoring ${paths.dir}/caf.: unable to read it: `, "u"),
+      new RegExp(
+        `^Ignoring ${paths.dir}/caf\uFFFD: the file name is not UTF-8 `,
+        "u",
+      ),
     );
   });
 });

@@ -8,6 +8,7 @@ import {
   envBytes,
   envEntryBytes,
   envFileNameProblem,
+  envFileReadProblem,
   envFileSizeProblem,
   envSpace,
   envSpaceProblem,
@@ -749,4 +750,21 @@ Deno.test("staleEnvFiles() lists every entry but the variables written, in byte 
     ["=PATH.new", "A", "OLD"],
   );
   assert.deepEqual(staleEnvFiles([], new Set(["A"])), []);
+});
+
+Deno.test("envFileReadProblem() names a listed name that is not UTF-8 instead of ENOENT", () => {
+  assert.equal(
+    envFileReadProblem("caf\uFFFD", "No such file or directory", true),
+    "the file name is not UTF-8 (shown with U+FFFD for its bad bytes), " +
+      "which a variable's name must be here: rename the file",
+  );
+  // A file gone since the listing, or any other error.
+  assert.equal(
+    envFileReadProblem("X", "No such file or directory", true),
+    "unable to read it: No such file or directory",
+  );
+  assert.equal(
+    envFileReadProblem("caf\uFFFD", "Permission denied", false),
+    "unable to read it: Permission denied",
+  );
 });

@@ -21,6 +21,7 @@
  * @module
  */
 
+import { readCallerArgs } from "../lib/caller_args.ts";
 import { readCallerEnv } from "../lib/caller_env.ts";
 import { exitCodeOf } from "../lib/exit_status.ts";
 import { libc } from "../lib/libc.ts";
@@ -31,6 +32,7 @@ import { writeAll } from "../lib/write_all.ts";
 import {
   EXIT_ABORTED,
   EXIT_FAILURE,
+  EXIT_SECOND_INSTANCE,
   parseArgs,
   USAGE,
   VERSION,
@@ -38,6 +40,8 @@ import {
 import { readConfig } from "./config.ts";
 import { becomeSubreaper, signalChild } from "./children.ts";
 import { runMainCommand } from "./main_command.ts";
+import { findRunningInstance, removeMarker, writeMarker } from "./instance.ts";
+import { secondInstanceMessage } from "./instance_check.ts";
 import { readinessOnce } from "./runit.ts";
 import { statusReport } from "./runit_state.ts";
 import { RunState } from "./run_state.ts";
@@ -153,7 +157,7 @@ async function printStatus(env: ReadonlyMap<string, string>): Promise<number> {
 
 async function main(): Promise<number> {
   const caller = readCallerEnv();
-  const invocation = await parseArgs(Deno.args);
+  const invocation = await parseArgs(readCallerArgs(Deno.args));
   switch (invocation.kind) {
     case "help":
       writeAll(Deno.stdout, USAGE);
@@ -172,6 +176,15 @@ async function main(): Promise<number> {
   }
   const { options } = invocation;
   log.setLogLevel(options.logLevel);
+  // Before anything is touched: a second my_init (`docker exec app
+  // my_init -- cmd`) would run the startup scripts again and stop the
+  // first one's services (init/instance_check.ts).
+  const pid = libc().getpid();
+  const inCharge = findRunningInstance(Deno.args.length, pid);
+  if (inCharge !== undefined) {
+    log.error(secondInstanceMessage(inCharge, options.command));
+    return EXIT_SECOND_INSTANCE;
+  }
   if (caller.problem) log.warn(`Warning: ${caller.problem}`);
 
   // Without the launcher (the bundle run by hand), the runtime's other
@@ -206,7 +219,7 @@ async function main(): Promise<number> {
   if (!signals.wereBlocked) {
     every(UNLAUNCHED_REAP_MS, () => state.reaper.reap());
   }
-  if (libc().getpid() !== 1) {
+  if (pid !== 1) {
     const ok = becomeSubreaper();
     log.debug(
       ok
@@ -215,6 +228,9 @@ async function main(): Promise<number> {
     );
   }
 
+  // Not PID 1 (`docker run --init`, a pod sharing its PID namespace): a
+  // second my_init finds this one through the marker.
+  const marked = pid !== 1 && writeMarker(pid) === undefined;
   let code: number | "stopping";
   try {
     code = await run(state);
@@ -225,6 +241,7 @@ async function main(): Promise<number> {
     code = EXIT_FAILURE;
   }
   const stopped = await shutdown(state);
+  if (marked) removeMarker(pid);
   return code === "stopping" ? stopped ?? 1 : code;
 }
 

@@ -14,6 +14,7 @@ import {
   type StopLimits,
   takeTerminal,
 } from "./children.ts";
+import { signalName } from "../lib/signals.ts";
 import type { RunState } from "./run_state.ts";
 import * as log from "./log.ts";
 
@@ -40,6 +41,19 @@ export async function runMainCommand(
   }
   state.main = started.child;
   state.mainTty = tty;
+  if (tty !== undefined) {
+    // Ctrl-Z stopped it: a stopped group keeps the terminal, and Ctrl-C
+    // would go to it and do nothing. Take the terminal back, as a shell
+    // does with a stopped job, so the next Ctrl-C reaches my_init.
+    const { name } = started.child;
+    state.reaper.onStop(started.child.pid, (signal) => {
+      takeTerminal(tty);
+      log.info(
+        `${name} was stopped by ${signalName(signal)}; ` +
+          "my_init has the terminal back (Ctrl-C shuts down)",
+      );
+    });
+  }
   const first = await Promise.race([
     started.child.exited,
     state.shutdownRequested,

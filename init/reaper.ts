@@ -13,7 +13,11 @@
  */
 
 import { C, errno, libc } from "../lib/libc.ts";
-import { decodeWaitStatus, type ExitStatus } from "../lib/exit_status.ts";
+import {
+  decodeWaitStatus,
+  type ExitStatus,
+  stopSignalOf,
+} from "../lib/exit_status.ts";
 
 /** Called with the pid and status of every reaped child nobody watched. */
 export type OrphanHook = (pid: number, status: ExitStatus) => void;
@@ -21,6 +25,7 @@ export type OrphanHook = (pid: number, status: ExitStatus) => void;
 /** The reaper. One per process. */
 export class Reaper {
   #waiters = new Map<number, (status: ExitStatus) => void>();
+  #stopHooks = new Map<number, (signal: number) => void>();
   #idleWaiters: Array<() => void> = [];
   #status = new Int32Array(1);
   #statusBytes = new Uint8Array(this.#status.buffer);
@@ -34,6 +39,14 @@ export class Reaper {
   /** Resolves with the status of `pid` once it has been reaped. */
   watch(pid: number): Promise<ExitStatus> {
     return new Promise((resolve) => this.#waiters.set(pid, resolve));
+  }
+
+  /**
+   * Calls `hook` with the signal each time `pid` is stopped (Ctrl-Z), until
+   * it is reaped. A stop is reported, never reaped: the child lives on.
+   */
+  onStop(pid: number, hook: (signal: number) => void): void {
+    this.#stopHooks.set(pid, hook);
   }
 
   /** Number of watched pids still running. */
@@ -53,15 +66,22 @@ export class Reaper {
 
   /**
    * Reaps every exited child without blocking, until waitpid reports none
-   * left to reap (0) or no children at all (ECHILD). Returns how many.
+   * left to reap (0) or no children at all (ECHILD), and reports stops
+   * (WUNTRACED) to their hooks. Returns how many it reaped.
    */
   reap(): number {
     const c = libc();
     let reaped = 0;
     for (;;) {
-      const pid = c.waitpid(-1, this.#statusBytes, C.WNOHANG);
+      const pid = c.waitpid(-1, this.#statusBytes, C.WNOHANG | C.WUNTRACED);
       if (pid > 0) {
+        const stop = stopSignalOf(this.#status[0]);
+        if (stop !== undefined) {
+          this.#stopHooks.get(pid)?.(stop);
+          continue;
+        }
         reaped++;
+        this.#stopHooks.delete(pid);
         const status = decodeWaitStatus(this.#status[0]);
         const waiter = this.#waiters.get(pid);
         if (waiter) {

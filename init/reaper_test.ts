@@ -42,3 +42,16 @@ Deno.test("Reaper.whenNoChildren() resolves at once without children", async () 
   reaper.reap();
   assert.equal(await reaper.whenNoChildren(), undefined);
 });
+
+Deno.test("Reaper reports a child's stop to its hook without reaping it", async () => {
+  const reaper = new Reaper();
+  const pid = spawn(["sh", "-c", "kill -STOP $$; exit 4"], { env });
+  const stopped = new Promise<number>((resolve) => reaper.onStop(pid, resolve));
+  const exited = reaper.watch(pid);
+  assert.equal(await reapUntil(reaper, stopped), 19);
+  Deno.kill(pid, "SIGCONT");
+  assert.deepEqual(await reapUntil(reaper, exited), {
+    kind: "exited",
+    code: 4,
+  });
+});

@@ -63,10 +63,20 @@ function openFifo(path: string): number {
   return libc().open(cstr(path), C.O_WRONLY | C.O_NONBLOCK | C.O_CLOEXEC, 0);
 }
 
-/** Whether runsv is running for the service (it holds supervise/ok open). */
-function isSupervised(svc: string): boolean {
+/**
+ * Whether runsv is running for the service (it holds supervise/ok open), or
+ * why that cannot be known: a caller that may not open the FIFO (EACCES,
+ * `--status` as another user than the state's owner) learns nothing, and
+ * must not say "not supervised" of a service that runs.
+ */
+function isSupervised(svc: string): boolean | { unreadable: string } {
   const fd = openFifo(`${svc}/supervise/ok`);
-  if (fd < 0) return false;
+  if (fd < 0) {
+    const code = errno();
+    return code === C.EACCES || code === C.EPERM
+      ? { unreadable: `supervise/ok: ${strerror(code)}` }
+      : false;
+  }
   libc().close(fd);
   return true;
 }
@@ -87,10 +97,12 @@ export function readService(dir: string, name: string): ServiceView {
   try {
     status = Deno.readFileSync(`${svc}/supervise/status`);
   } catch { /* not started yet */ }
+  const supervised = isSupervised(svc);
   return {
     name,
     disabled,
-    supervised: isSupervised(svc),
+    supervised: supervised === true,
+    ...(typeof supervised === "object" ? supervised : {}),
     state: parseStat(stat),
     status: status === undefined ? undefined : parseStatus(status),
     hasCheck: isExecutableFile(`${svc}/check`),

@@ -88,6 +88,17 @@ export interface ServiceView {
   status?: SuperviseStatus;
   /** The service has an executable `check` script (runit's `sv check`). */
   hasCheck?: boolean;
+  /**
+   * Why runsv's files could not be read, when that was the cause (e.g.
+   * `supervise/ok: Permission denied` for a caller other than their
+   * owner): then nothing above says anything about the service.
+   */
+  unreadable?: string;
+}
+
+/** The reason given for a service whose runit state cannot be read. */
+function unreadableReason(why: string): string {
+  return `cannot read its runit state (${why})`;
 }
 
 /**
@@ -119,6 +130,9 @@ export type UpVerdict =
  * decides "up" (a pid, state run) plus the time since the last change.
  */
 export function upVerdict(s: ServiceView, nowMs: number): UpVerdict {
+  if (s.unreadable !== undefined) {
+    return { up: false, reason: unreadableReason(s.unreadable) };
+  }
   if (!s.supervised) return { up: false, reason: "not supervised" };
   const st = s.status;
   if (st === undefined) return { up: false, reason: "no supervise/status" };
@@ -129,14 +143,18 @@ export function upVerdict(s: ServiceView, nowMs: number): UpVerdict {
   // A clock set back makes the change lie ahead: count it as just now, as sv does.
   const age = Math.max(0, nowMs - st.changedAt);
   if (age < MIN_UP_MS) {
-    const tenths = (Math.floor(age / 100) / 10).toFixed(1);
     return {
       up: false,
-      reason: `up ${tenths} s, not yet ${MIN_UP_MS / 1000} s`,
+      reason: `up ${tenths(age)} s, not yet ${MIN_UP_MS / 1000} s`,
       recheckInMs: MIN_UP_MS - age,
     };
   }
   return { up: true };
+}
+
+/** `ms` in seconds, rounded down to a tenth: "0.9". */
+function tenths(ms: number): string {
+  return (Math.floor(ms / 100) / 10).toFixed(1);
 }
 
 /** How a `check` script ended. */
@@ -144,8 +162,8 @@ export type CheckOutcome =
   | { kind: "ended"; status: ExitStatus }
   | { kind: "timeout"; ms: number }
   | { kind: "not-started"; message: string }
-  /** Still running when the wait that started it ended. */
-  | { kind: "running" };
+  /** Still running when the wait that started it ended, for `ms` if known. */
+  | { kind: "running"; ms?: number };
 
 /** Why a `check` says not ready, or undefined when it exited 0. */
 export function checkProblem(outcome: CheckOutcome): string | undefined {
@@ -164,7 +182,9 @@ export function checkProblem(outcome: CheckOutcome): string | undefined {
     case "not-started":
       return `check cannot run: ${outcome.message}`;
     case "running":
-      return "check still running";
+      return outcome.ms === undefined
+        ? "check still running"
+        : `check still running after ${tenths(outcome.ms)} s`;
   }
 }
 
@@ -205,6 +225,38 @@ export function needsCheck(view: ServiceView, nowMs: number): boolean {
     upVerdict(view, nowMs).up;
 }
 
+/** The `check` scripts of a look that has not ended yet. */
+export interface ChecksInFlight {
+  /** The services whose check runs. */
+  names: ReadonlySet<string>;
+  /** When they started, ms since the epoch. */
+  since: number;
+}
+
+/**
+ * The readiness to report now, from the `last` complete look: a service
+ * whose `check` is still running in a later look (`inFlight`) gets that as
+ * its reason, from its current `views` entry; the last look's "up 0.9 s,
+ * not yet 1 s" would name the past, not the check that hangs.
+ */
+export function checksInFlight(
+  last: readonly Readiness[],
+  views: readonly ServiceView[],
+  inFlight: ChecksInFlight | undefined,
+  nowMs: number,
+): readonly Readiness[] {
+  if (inFlight === undefined) return last;
+  const current = new Map(views.map((v) => [v.name, v]));
+  return last.map((r) =>
+    inFlight.names.has(r.view.name)
+      ? readiness(current.get(r.view.name) ?? r.view, nowMs, {
+        kind: "running",
+        ms: nowMs - inFlight.since,
+      })
+      : r
+  );
+}
+
 /** Whether every service is ready. */
 export function allReady(services: readonly Readiness[]): boolean {
   return services.every((s) => s.problem === undefined);
@@ -223,7 +275,11 @@ export function statusReport(
   let failures = 0;
   for (const { view: s, problem } of services) {
     if (s.disabled) {
-      const state = s.supervised ? s.state : "not supervised";
+      const state = s.unreadable !== undefined
+        ? unreadableReason(s.unreadable)
+        : s.supervised
+        ? s.state
+        : "not supervised";
       lines.push(`ok: ${s.name}: ${state} (disabled)`);
     } else if (problem === undefined) {
       lines.push(`ok: ${s.name}: run`);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   checkProblem,
+  checksInFlight,
   MIN_UP_MS,
   needsCheck,
   parseStat,
@@ -270,4 +271,65 @@ Deno.test("statusReport() fails only for enabled services that are not ready, sa
     ],
     exitCode: 1,
   });
+});
+
+Deno.test("statusReport() says when runit's state cannot be read, not that the service is unsupervised", () => {
+  const denied = "supervise/ok: Permission denied (EACCES)";
+  const r = statusReport([
+    readiness(
+      svc({
+        name: "cron",
+        supervised: false,
+        state: "unknown",
+        status: undefined,
+        unreadable: denied,
+      }),
+      NOW,
+    ),
+    readiness(
+      svc({
+        name: "sshd",
+        disabled: true,
+        supervised: false,
+        state: "unknown",
+        status: undefined,
+        unreadable: denied,
+      }),
+      NOW,
+    ),
+  ]);
+  assert.deepEqual(r, {
+    lines: [
+      `fail: cron: cannot read its runit state (${denied})`,
+      `ok: sshd: cannot read its runit state (${denied}) (disabled)`,
+    ],
+    exitCode: 1,
+  });
+});
+
+Deno.test("checksInFlight() gives a service whose check still runs that reason, not the last look's", () => {
+  const web = svc({ name: "web", hasCheck: true });
+  const db = svc({ name: "db", status: running({ changedAt: NOW - 300 }) });
+  // The last complete look, when web was up 0.9 s and db 0.3 s.
+  const last = [
+    readiness(
+      svc({
+        name: "web",
+        hasCheck: true,
+        status: running({ changedAt: NOW - 900 }),
+      }),
+      NOW,
+    ),
+    readiness(db, NOW),
+  ];
+  const now = checksInFlight(last, [web, db], {
+    names: new Set(["web"]),
+    since: NOW - 1500,
+  }, NOW);
+  assert.deepEqual(now.map((r) => [r.view.name, r.problem]), [
+    ["web", "check still running after 1.5 s"],
+    ["db", "up 0.3 s, not yet 1 s"],
+  ]);
+  // Nothing in flight: the last look stands.
+  assert.equal(checksInFlight(last, [web, db], undefined, NOW), last);
 });

@@ -23,6 +23,8 @@ import {
 import {
   allReady,
   CHECK_RETRY_MS,
+  type ChecksInFlight,
+  checksInFlight,
   needsCheck,
   type Readiness,
   readiness,
@@ -75,6 +77,7 @@ export async function waitForServicesUp(
   seconds: number,
 ): Promise<"up" | "timeout" | "shutdown"> {
   let last: Readiness[] | undefined;
+  let inFlight: ChecksInFlight | undefined;
   let over = false;
   let checkedAt = -Infinity;
   const ready = async (views: ServiceView[]) => {
@@ -85,13 +88,18 @@ export async function waitForServicesUp(
       // checks run CHECK_RETRY_MS apart at least, not back to back.
       return { done: false, recheckInMs: early };
     }
-    if (checks) checkedAt = Date.now();
+    if (checks) {
+      checkedAt = Date.now();
+      const names = views.filter((v) => needsCheck(v, checkedAt));
+      inFlight = { names: new Set(names.map((v) => v.name)), since: checkedAt };
+    }
     const now = await assessServices(
       views,
       (name) =>
         runCheck(SERVICE_DIR, name, { env: state.env, reaper: state.reaper }),
     );
     if (over) return false;
+    inFlight = undefined;
     last = now;
     return { done: allReady(now), recheckInMs: soonestRecheck(now) };
   };
@@ -109,8 +117,12 @@ export async function waitForServicesUp(
   if (up === "shutdown") return up;
   if (up === true) return "up";
   // No look completed (a check that outlived the whole wait): runit's view.
-  const seen = last ??
-    readServices().map((v) => readiness(v, Date.now(), { kind: "running" }));
+  // A check still running in a later look is the reason now, not the last
+  // look's (init/runit_state.ts).
+  const views = readServices();
+  const seen = last === undefined
+    ? views.map((v) => readiness(v, Date.now(), { kind: "running" }))
+    : checksInFlight(last, views, inFlight, Date.now());
   const notUp = seen.filter((r) => r.problem !== undefined);
   log.error(
     `Services not up after ${seconds} s: ${

@@ -23,6 +23,7 @@
  * @module
  */
 
+import { readCallerArgs } from "../lib/caller_args.ts";
 import { readCallerEnv } from "../lib/caller_env.ts";
 import { openSignalFd, SIGCHLD } from "../lib/signalfd.ts";
 import { SpawnError, spawnFailureExitCode } from "../lib/spawn.ts";
@@ -93,4 +94,4 @@ const caller = readCallerEnv();
 if (caller.problem) {
   writeAll(Deno.stderr, `install_clean: warning: ${caller.problem}\n`);
 }
-main(parseArgs(Deno.args), caller.env);
+main(parseArgs(readCallerArgs(Deno.args)), caller.env);

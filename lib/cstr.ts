@@ -4,14 +4,18 @@
  * @module
  */
 
-const encoder = new TextEncoder();
+import { encodeBytes } from "./env_bytes.ts";
 
-/** Encodes `s` as a NUL-terminated UTF-8 buffer. Throws on an embedded NUL. */
+/**
+ * Encodes `s` as a NUL-terminated buffer: UTF-8, and each byte that
+ * lib/env_bytes.ts escaped (an argument or file name that is not UTF-8)
+ * as that byte again. Throws on an embedded NUL.
+ */
 export function cstr(s: string): Uint8Array<ArrayBuffer> {
   if (s.includes("\0")) {
     throw new TypeError(`String contains a NUL byte: ${JSON.stringify(s)}`);
   }
-  return cstrOfBytes(encoder.encode(s));
+  return cstrOfBytes(encodeBytes(s));
 }
 
 /** `bytes` plus a terminating NUL. Throws on an embedded NUL. */

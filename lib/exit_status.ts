@@ -20,6 +20,14 @@ export function decodeWaitStatus(raw: number): ExitStatus {
 }
 
 /**
+ * The signal that stopped a child, when `raw` is a "stopped" status (which
+ * waitpid reports with WUNTRACED); undefined for any other status.
+ */
+export function stopSignalOf(raw: number): number | undefined {
+  return (raw & 0xff) === 0x7f ? (raw >> 8) & 0xff : undefined;
+}
+
+/**
  * The exit code a parent should pass on: the child's own code, or 128+N for
  * a child killed by signal N (tini, dumb-init and shells agree on this; the
  * Python my_init reported 0, a defect we fix).

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { decodeWaitStatus, exitCodeOf } from "./exit_status.ts";
+import { decodeWaitStatus, exitCodeOf, stopSignalOf } from "./exit_status.ts";
 
 Deno.test("decodeWaitStatus() reads every exit code 0..255", () => {
   for (let code = 0; code < 256; code++) {
@@ -26,4 +26,12 @@ Deno.test("exitCodeOf() reports 1 for a status it cannot decode", () => {
   const status = decodeWaitStatus(0x137f);
   assert.equal(status.kind, "other");
   assert.equal(exitCodeOf(status), 1);
+});
+
+Deno.test("stopSignalOf() reads WSTOPSIG of a stopped status only", () => {
+  assert.equal(stopSignalOf(0x147f), 20); // stopped by SIGTSTP
+  assert.equal(stopSignalOf(0x137f), 19); // SIGSTOP
+  assert.equal(stopSignalOf(0x0300), undefined); // exited 3
+  assert.equal(stopSignalOf(0x0009), undefined); // killed by SIGKILL
+  assert.equal(stopSignalOf(0xffff), undefined); // continued (WCONTINUED)
 });

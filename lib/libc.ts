@@ -189,6 +189,7 @@ export const C = {
   ELOOP: 40,
 
   WNOHANG: 1,
+  WUNTRACED: 2,
 
   SIG_BLOCK: 0,
   SIG_UNBLOCK: 1,

@@ -14,6 +14,11 @@ import { C, LAYOUT, libc, strerror } from "./libc.ts";
 import { cstr, cstrArray, cstrArrayOfBytes, cstrOfBytes } from "./cstr.ts";
 import { allSignals, SIGSET_SIZE, sigsetOf } from "./signals.ts";
 import { encodeBytes, envEntries } from "./env_bytes.ts";
+import {
+  findProgram,
+  type FoundProgram,
+  notFoundReason,
+} from "./missing_program.ts";
 
 /** How to start a child. */
 export interface SpawnOptions {
@@ -131,7 +136,18 @@ export function spawn(argv: readonly string[], options: SpawnOptions): number {
     // Keep the string buffers reachable until posix_spawnp has returned.
     void [args.keep, envp.keep, cwd];
     if (rc !== 0) {
-      throw new SpawnError(argv[0], rc, describeSpawnFailure(argv[0], rc));
+      // ENOENT: the program, or its #! interpreter? Look, now it failed.
+      const found = rc === C.ENOENT
+        ? findProgram(argv[0], {
+          path: options.env.get("PATH"),
+          cwd: options.cwd,
+        })
+        : undefined;
+      throw new SpawnError(
+        argv[0],
+        rc,
+        describeSpawnFailure(argv[0], rc, found),
+      );
     }
     const pid = pidBuf[0];
     if (
@@ -149,11 +165,19 @@ export function spawn(argv: readonly string[], options: SpawnOptions): number {
   }
 }
 
-/** The message for a program that could not be started, naming its path. */
-export function describeSpawnFailure(file: string, code: number): string {
+/**
+ * The message for a program that could not be started, naming its path.
+ * For ENOENT, `found` is the file exec found (lib/missing_program.ts): then
+ * its interpreter is what is missing, not the program.
+ */
+export function describeSpawnFailure(
+  file: string,
+  code: number,
+  found?: FoundProgram,
+): string {
   switch (code) {
     case C.ENOENT:
-      return `${file}: command not found`;
+      return `${file}: ${notFoundReason(found)}`;
     case C.EACCES:
       return `${file}: permission denied (not executable)`;
     case C.ENOEXEC:

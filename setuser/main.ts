@@ -33,9 +33,11 @@
  * @module
  */
 
+import { readCallerArgs } from "../lib/caller_args.ts";
 import { readCallerEnv } from "../lib/caller_env.ts";
 import { errorMessage } from "../lib/error_message.ts";
-import { strerror } from "../lib/libc.ts";
+import { C, strerror } from "../lib/libc.ts";
+import { findProgram, notFoundReason } from "../lib/missing_program.ts";
 import { writeAll } from "../lib/write_all.ts";
 import {
   groupList,
@@ -125,7 +127,13 @@ function main(invocation: Invocation, callerEnv: Map<string, string>): never {
   }
   resetSignals();
   const code = execCommand(invocation.command, env);
-  const failure = execFailure(invocation.command[0], code, strerror(code));
+  const file = invocation.command[0];
+  // ENOENT: the command, or the interpreter of its #! line?
+  const found = code === C.ENOENT
+    ? findProgram(file, { path: env.get("PATH") })
+    : undefined;
+  const reason = found === undefined ? strerror(code) : notFoundReason(found);
+  const failure = execFailure(file, code, reason);
   writeAll(Deno.stderr, failure.text);
   Deno.exit(failure.exitCode);
 }
@@ -134,4 +142,4 @@ const caller = readCallerEnv();
 if (caller.problem) {
   writeAll(Deno.stderr, `setuser: warning: ${caller.problem}\n`);
 }
-main(await parseArgs(Deno.args), caller.env);
+main(await parseArgs(readCallerArgs(Deno.args)), caller.env);

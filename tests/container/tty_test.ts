@@ -120,3 +120,37 @@ Deno.test("tty: a main command that sets stty tostop leaves my_init exiting prom
     await run.container.remove();
   }
 });
+
+Deno.test("tty: after Ctrl-Z stops the main command, Ctrl-C shuts down and gives its exit code", async () => {
+  // The main command catches INT: only an INT it can act on ends it. A
+  // stopped group that kept the terminal would swallow Ctrl-C until the
+  // engine killed the container.
+  const run = runInTerminal([
+    "--network=none",
+    TEST_IMAGE,
+    "/sbin/my_init",
+    "--skip-startup-files",
+    "--skip-runit",
+    "--",
+    "bash",
+    "-c",
+    "trap 'exit 5' INT; while :; do sleep 0.1; done",
+  ]);
+  try {
+    const logged = (text: string) =>
+      waitFor(async () => (await run.container.logs()).includes(text), 30_000);
+    assert.ok(await logged("*** Running bash"), await run.container.logs());
+    await run.type("\x1a");
+    // Ctrl-C only once my_init says it has the terminal (or gave up waiting).
+    const tookIt = await logged(
+      "*** bash was stopped by SIGTSTP; my_init has the terminal back",
+    );
+    await run.type("\x03");
+    assert.equal(await run.finish(30_000), 5, await run.screen());
+    assert.ok(tookIt, await run.container.logs());
+    assert.match(await run.container.logs(), /Received SIGINT; shutting down/);
+  } finally {
+    await run.finish(1_000);
+    await run.container.remove();
+  }
+});

@@ -369,3 +369,54 @@ Deno.test({
     assert.equal(env.get("PLAIN"), "c");
   },
 });
+
+Deno.test({
+  name:
+    "my_init names the real cause for a file in /etc/container_environment whose name is not UTF-8",
+  ignore,
+  async fn() {
+    // The runtime lists such a name with U+FFFD for the bad byte, and no
+    // file has that name: "No such file or directory" was the warning.
+    const r = await runSandbox({
+      command: [
+        "bash",
+        "-c",
+        `printf x > /etc/container_environment/$'caf\\xe9'; exec ${MY_INIT} --skip-runit -- true`,
+      ],
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(
+      logLines(r.stderr).includes(
+        "Ignoring /etc/container_environment/caf\uFFFD: the file name is " +
+          "not UTF-8 (shown with U+FFFD for its bad bytes), which a " +
+          "variable's name must be here: rename the file",
+      ),
+      r.stderr,
+    );
+    assert.doesNotMatch(r.stderr, /No such file/);
+  },
+});
+
+Deno.test({
+  name:
+    "my_init writes a value that ends in a newline with one more, so that it reads back the same",
+  ignore,
+  async fn() {
+    // README, "Environment variables": reading drops one trailing newline
+    // (phusion's rule), so `-e X=$'a\n'` is written as "a\n\n".
+    const r = await runSandbox({
+      args: [
+        "--skip-runit",
+        "--",
+        "sh",
+        "-c",
+        "od -An -c /etc/container_environment/NL | tr -s ' ' > /shared/file; " +
+        'printf %s "$NL" | od -An -c | tr -s " " > /shared/value',
+      ],
+      env: { NL: "a\n", PLAIN: "c" },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.shared.file, " a \\n \\n\n");
+    assert.equal(r.shared.value, " a \\n\n");
+  },
+});

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { USAGE, VERSION } from "../../init/cli.ts";
 import { MY_INIT, runSandbox, script } from "./_sandbox.ts";
-import { ignore, pool } from "./_my_init.ts";
+import { ignore, logLines, pool } from "./_my_init.ts";
 
 /** One-shot without startup files or runit: the fastest sandbox boot. */
 const ONE_SHOT = ["--skip-startup-files", "--skip-runit", "--"];
@@ -107,6 +107,38 @@ Deno.test({
     });
     assert.equal(r.code, 127);
     assert.match(r.stderr, /no-such-command-anywhere/);
+  },
+});
+
+Deno.test({
+  name:
+    "my_init exits 127 saying that the interpreter is missing when a script's #! names none",
+  ignore,
+  async fn() {
+    const bad = { text: "#!/nonexistent\nexit 0\n", mode: 0o755 };
+    const files = { "/opt/bad": bad, "/usr/local/bin/bad-interp": bad };
+    const byPath = await runSandbox({ args: [...ONE_SHOT, "/opt/bad"], files });
+    assert.equal(byPath.code, 127, byPath.stderr);
+    assert.ok(
+      logLines(byPath.stderr).includes(
+        "/opt/bad: interpreter /nonexistent not found (the #! line of /opt/bad)",
+      ),
+      byPath.stderr,
+    );
+    // Found through PATH: the message says where.
+    const inPath = await runSandbox({
+      args: [...ONE_SHOT, "bad-interp"],
+      files,
+    });
+    assert.equal(inPath.code, 127, inPath.stderr);
+    assert.ok(
+      logLines(inPath.stderr).includes(
+        "bad-interp: interpreter /nonexistent not found (the #! line of " +
+          "/usr/local/bin/bad-interp)",
+      ),
+      inPath.stderr,
+    );
+    assert.doesNotMatch(inPath.stderr, /command not found/);
   },
 });
 

@@ -383,3 +383,75 @@ Deno.test({
     assert.ok(!r.stderr.includes("E2BIG)"), r.stderr);
   },
 });
+
+Deno.test({
+  name:
+    "my_init --status run by a user who cannot read runit's state says so and exits 1",
+  ignore,
+  async fn() {
+    // runsv makes supervise/ mode 0700: root's. As root, the service is
+    // up; as nobody, nothing can be known of it, and "not supervised"
+    // would be a lie.
+    const main = [
+      `until ${MY_INIT} --status > /shared/root; do sleep 0.1; done`,
+      "setpriv --reuid=65534 --regid=65534 --clear-groups " +
+      `${MY_INIT} --status > /shared/nobody; echo $? > /shared/rc`,
+    ].join("\n");
+    const { out, result } = await withSandbox(
+      {
+        args: ["--", "sh", "-c", main],
+        files: {
+          "/etc/service/cron/run": script("exec sleep 1000"),
+          "/etc/service/off/run": script("exec sleep 1000"),
+          "/etc/service/off/down": "",
+        },
+      },
+      async (box, done) => {
+        await done;
+        return {
+          root: await box.read("root"),
+          nobody: await box.read("nobody"),
+          rc: await box.read("rc"),
+        };
+      },
+    );
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(result.root, "ok: cron: run\nok: off: down (disabled)\n");
+    const denied =
+      "cannot read its runit state (supervise/ok: Permission denied (EACCES))";
+    assert.equal(
+      result.nobody,
+      `fail: cron: ${denied}\nok: off: ${denied} (disabled)\n`,
+    );
+    assert.equal(result.rc, "1\n");
+  },
+});
+
+Deno.test({
+  name:
+    "my_init --wait-for-services timing out on a check that hangs names that check as the reason",
+  ignore,
+  async fn() {
+    // runsvdir starts it within a second (it rescans a directory changed
+    // in the current second only in the next), its check starts 1 s after
+    // and never exits: the wait (4 s, under the check's own 5 s) ends
+    // while it runs. The last complete look ("up 0.0 s") is past.
+    const { out } = await withSandbox(
+      {
+        args: ["--wait-for-services=4", "--", "true"],
+        files: {
+          "/etc/service/web/run": script("exec sleep 1000"),
+          "/etc/service/web/check": script("exec sleep 1000"),
+        },
+      },
+      async (_box, done) => await done,
+    );
+    assert.equal(out.code, 1, out.stderr);
+    const log = logLines(out.stderr);
+    assert.ok(log.includes("Services not up after 4 s: web"), out.stderr);
+    assert.ok(
+      log.some((l) => /^web: check still running after \d+\.\d s$/.test(l)),
+      out.stderr,
+    );
+  },
+});

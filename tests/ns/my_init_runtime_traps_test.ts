@@ -421,3 +421,33 @@ Deno.test({
     assert.match(r.stderr, /my_init was not started through its launcher/);
   },
 });
+
+Deno.test({
+  name:
+    "my_init starts on a read-only root with an environment over 64 KiB (the launcher needs no writable /tmp)",
+  ignore,
+  async fn() {
+    // bash writes a here-document over its pipe size to a file in $TMPDIR
+    // or /tmp; /run alone is writable here, and /dev/shm is a tmpfs of its
+    // own, as every engine mounts it.
+    const r = await runSandbox({
+      command: [
+        "bash",
+        "-c",
+        [
+          "mount -t tmpfs tmpfs /dev/shm && mount -o remount,ro / || exit 99",
+          "if touch /tmp/probe 2>/dev/null; then exit 98; fi",
+          'big=$(head -c 100000 /dev/zero | tr "\\0" x)',
+          `BIG=$big exec ${MY_INIT} --skip-startup-files --skip-runit -- ` +
+          "sh -c 'echo ${#BIG} > /shared/big; ls -A /dev/shm > /shared/shm'",
+        ].join("\n"),
+      ],
+    });
+    assert.notEqual(r.code, 99, "the sandbox could not be made read-only");
+    assert.notEqual(r.code, 98, "/tmp stayed writable");
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.shared.big, "100000\n", r.stderr);
+    // The here-document's file is unlinked by bash once opened.
+    assert.equal(r.shared.shm, "", r.stderr);
+  },
+});

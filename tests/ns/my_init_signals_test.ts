@@ -616,3 +616,73 @@ Deno.test({
     assert.match(out.stderr, /Received SIGINT; shutting down/);
   },
 });
+
+Deno.test({
+  name:
+    "my_init takes the terminal back when Ctrl-Z stops the main command, so Ctrl-C then shuts down",
+  ignore,
+  async fn() {
+    // A real terminal: script(1) runs my_init on a pty and types what the
+    // driver writes into a FIFO (^Z is \x1a, ^C is \x03). The main command
+    // catches INT, so only an INT it can act on (after CONT) ends it; a
+    // stopped group that keeps the terminal would swallow ^C for good.
+    const driver = [
+      "mkfifo /tmp/keys && exec 3<>/tmp/keys",
+      `script -qfec "exec ${MY_INIT} --skip-startup-files --skip-runit -- bash /main" ` +
+      "/dev/null < /tmp/keys > /shared/screen 2>&1 &",
+      "sp=$!",
+      "until [ -s /shared/main_pid ]; do sleep 0.05; done",
+      "pid=$(cat /shared/main_pid)",
+      // my_init's process group, which a terminal's Ctrl-C reaches.
+      "ppid=$(ps -o ppid= -p $pid | tr -d ' ')",
+      "init=$(ps -o pgid= -p $ppid | tr -d ' ')",
+      "printf '\\032' >&3",
+      // The terminal is my_init's again: its foreground group is my_init's.
+      "for i in $(seq 100); do",
+      '  [ "$(ps -o tpgid= -p $pid | tr -d \' \')" = "$init" ] && break',
+      "  sleep 0.05",
+      "done",
+      "ps -o stat= -p $pid | cut -c1 > /shared/stopped",
+      "ps -o tpgid= -p $pid | tr -d ' ' > /shared/tpgid; echo $init > /shared/init",
+      "printf '\\003' >&3",
+      "for i in $(seq 100); do kill -0 $sp 2>/dev/null || break; sleep 0.05; done",
+      "if kill -0 $sp 2>/dev/null; then echo hung > /shared/rc; else wait $sp; echo $? > /shared/rc; fi",
+    ].join("\n");
+    const main = [
+      "trap 'echo INT >> /shared/main_log; exit 5' INT",
+      "echo $$ > /shared/main_pid",
+      "while :; do sleep 0.1; done",
+    ].join("\n");
+    const { result } = await withSandbox(
+      {
+        command: ["bash", "/driver"],
+        files: { "/driver": bash(driver), "/main": bash(main) },
+      },
+      async (box, done) => {
+        await done;
+        return {
+          stopped: await box.read("stopped"),
+          tpgid: await box.read("tpgid"),
+          init: await box.read("init"),
+          rc: await box.read("rc"),
+          mainLog: await box.read("main_log"),
+          screen: await box.read("screen"),
+        };
+      },
+    );
+    const what = JSON.stringify(result, null, 1);
+    assert.equal(result.stopped, "T\n", what);
+    assert.equal(
+      result.tpgid,
+      result.init,
+      `my_init did not take the terminal back\n${what}`,
+    );
+    assert.equal(result.rc, "5\n", what);
+    assert.equal(result.mainLog, "INT\n", what);
+    assert.match(
+      result.screen,
+      /\*\*\* bash was stopped by SIGTSTP; my_init has the terminal back \(Ctrl-C shuts down\)/,
+    );
+    assert.match(result.screen, /\*\*\* Received SIGINT; shutting down\.\.\./);
+  },
+});

@@ -376,6 +376,23 @@ Deno.test({
 
 Deno.test({
   name:
+    "setuser exits 127 saying that the interpreter is missing when a script's #! names none",
+  ignore,
+  fn: async () => {
+    const r = await runInSandbox([SETUSER, "nobody", "/opt/bad"], {
+      files: { "/opt/bad": { text: "#!/nonexistent\nexit 0\n", mode: 0o755 } },
+    });
+    assert.equal(r.code, 127, r.stderr);
+    assert.equal(
+      r.stderr,
+      'setuser: fatal: unable to run "/opt/bad": interpreter /nonexistent ' +
+        "not found (the #! line of /opt/bad)\n",
+    );
+  },
+});
+
+Deno.test({
+  name:
     "setuser exits 127 for a command not found and 126 for one not executable",
   ignore,
   fn: async () => {
