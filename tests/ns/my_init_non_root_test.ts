@@ -5,7 +5,9 @@
  * PID 1 of a sandbox whose /run is a root-owned tmpfs (as `--tmpfs /run`
  * gives): the boot line, startup and shutdown scripts, runit, readiness,
  * the environment's files, signals, reaping, kill-all and exit codes, and
- * setuser and install_clean refusing what needs root.
+ * setuser and install_clean refusing what needs root; the image's
+ * /etc/container_environment imported when readable; the order of the
+ * state directories (another user's is passed over; none writable).
  *
  * @module
  */
@@ -192,5 +194,116 @@ Deno.test({
     const log = logLines(out.stderr);
     assert.ok(log.some((l) => /^Reaped orphan PID \d+/.test(l)), out.stderr);
     assert.ok(log.includes("Killing all processes..."), out.stderr);
+  },
+});
+
+Deno.test({
+  name:
+    "my_init as a non-root uid imports /etc/container_environment when it can read it",
+  ignore,
+  async fn() {
+    const { out, result } = await withSandbox({
+      command: [
+        "/bin/sh",
+        "-c",
+        // The image's directory made readable, as the README says to.
+        'chmod 0755 /etc/container_environment && exec "$@"',
+        "sh",
+        ...asUser([
+          MY_INIT,
+          "--skip-runit",
+          "--",
+          "sh",
+          "-c",
+          'echo "$FROM_DIR" > /shared/from_dir',
+        ]),
+      ],
+      files: {
+        "/etc/container_environment/FROM_DIR": "from-dir",
+      },
+    }, async (box, done) => {
+      await done;
+      return await box.read("from_dir");
+    });
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(result, "from-dir\n");
+    assert.doesNotMatch(logLines(out.stderr)[0], /importing/, out.stderr);
+  },
+});
+
+Deno.test({
+  name:
+    "my_init as a non-root uid with nowhere to write says so, runs a --skip-runit command, and exits 1 without one",
+  ignore,
+  async fn() {
+    // /run is root's already; /tmp and /dev/shm too, here (mounts of this
+    // sandbox's own namespace).
+    const closed = (argv: string[]) => [
+      "/bin/sh",
+      "-c",
+      "mount -t tmpfs -o mode=0755 tmpfs /tmp && " +
+      'mount -t tmpfs -o mode=0755 tmpfs /dev/shm && exec "$@"',
+      "sh",
+      ...asUser(argv),
+    ];
+    const line =
+      `Non-root mode: running as uid ${UID} (no passwd entry), gid 0; ` +
+      "no state directory (none of /run, /tmp, /dev/shm is writable); ";
+    const oneShot = await withSandbox({
+      command: closed([MY_INIT, "--skip-runit", "--", "sh", "-c", "exit 3"]),
+    }, async () => {});
+    assert.equal(oneShot.out.code, 3, oneShot.out.stderr);
+    assert.ok(
+      logLines(oneShot.out.stderr)[0].startsWith(line),
+      oneShot.out.stderr,
+    );
+    const daemon = await withSandbox({
+      command: closed([MY_INIT]),
+      files: { "/etc/service/svc/run": script("exec sleep 1000") },
+    }, async () => {});
+    assert.equal(daemon.out.code, 1, daemon.out.stderr);
+    assert.ok(
+      logLines(daemon.out.stderr).includes(
+        `Cannot start runit: uid ${UID} can write none of the directories where runit keeps its state`,
+      ),
+      daemon.out.stderr,
+    );
+  },
+});
+
+Deno.test({
+  name:
+    "my_init as a non-root uid passes over a state directory of another user in /tmp and takes /dev/shm",
+  ignore,
+  async fn() {
+    const { out, result } = await withSandbox({
+      command: [
+        "/bin/sh",
+        "-c",
+        // /dev/shm as every engine has it, in this sandbox only; /tmp/runit
+        // made first, by root, as another user could in a shared /tmp.
+        "mount -t tmpfs -o mode=1777 tmpfs /dev/shm && mkdir -p /tmp/runit && " +
+        'exec "$@"',
+        "sh",
+        ...asUser([
+          MY_INIT,
+          "--wait-for-services=10",
+          "--",
+          "sh",
+          "-c",
+          "echo \"$SVDIR\" > /shared/svdir; stat -c '%u %n' /dev/shm/container_environment.sh >> /shared/svdir",
+        ]),
+      ],
+      files: { "/etc/service/svc/run": script("exec sleep 1000") },
+    }, async (box, done) => {
+      await done;
+      return await box.read("svdir");
+    });
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(logLines(out.stderr)[0], /; state in \/dev\/shm; /);
+    assert.equal(
+      result,
+      `/dev/shm/runit/service\n${UID} /dev/shm/container_environment.sh\n`,
+    );
   },
 });
