@@ -117,7 +117,8 @@ Deno.test({
       "stat -c '%a %u %n' /tmp/container_environment /tmp/container_environment/FROM_CLI /tmp/container_environment.sh /tmp/container_environment.json > /shared/env",
       "grep FROM_CLI /tmp/container_environment.sh >> /shared/env",
       'echo "HOME=$HOME USER=$USER" > /shared/user',
-      `${DIST}/setuser ${UID} sh -c 'echo "self $(id -u) $USER $HOME"' > /shared/setuser 2>&1`,
+      // In place: the same pid before and after.
+      `sh -c 'echo "pid $$"; exec ${DIST}/setuser ${UID} sh -c "echo \\"pid \\$\\$\\"; echo \\"self \\$(id -u) \\$USER \\$HOME\\""' > /shared/setuser 2>&1`,
       `${DIST}/setuser root id >> /shared/setuser 2>&1; echo "status $?" >> /shared/setuser`,
       `${DIST}/install_clean hello > /shared/install_clean 2>&1; echo "status $?" >> /shared/install_clean`,
       "exit 7",
@@ -156,8 +157,11 @@ Deno.test({
         "export FROM_CLI='from-cli'\n",
     );
     assert.equal(result.user, `HOME=/ USER=${UID}\n`);
+    const [before, after, ...rest] = result.setuser.split("\n");
+    assert.match(before, /^pid \d+$/, result.setuser);
+    assert.equal(after, before, result.setuser);
     assert.equal(
-      result.setuser,
+      rest.join("\n"),
       `self ${UID} ${UID} /\n` +
         `setuser: fatal: non-root mode cannot switch users: running as uid ${UID}, asked for "root"\n` +
         "status 1\n",
