@@ -16,7 +16,9 @@
  * or runsvdir's status if it died; 1 when a startup script fails, a
  * --wait-for-services deadline passes, or --skip-runit lacks a command;
  * 2 on a usage error or when stopped during start-up (as phusion). Not
- * root, it runs in non-root mode (privilege.ts). `--status`: 0 when every enabled service is up, else 1.
+ * root, it runs in non-root mode (privilege.ts), and exits 1 when runit
+ * finds no place for its state. `--status`: 0 when every enabled service
+ * is up, else 1.
  *
  * @module
  */
