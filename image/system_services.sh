@@ -34,7 +34,10 @@ chown :docker_env /run/container_environment.sh /run/container_environment.json
 chmod 640 /run/container_environment.sh /run/container_environment.json
 ln -sfn /run/container_environment.sh /etc/container_environment.sh
 ln -sfn /run/container_environment.json /etc/container_environment.json
-ln -sf /etc/container_environment.sh /etc/profile.d/
+## Login shells load the dump from /etc/profile.d: a script, not a link,
+## so that it finds non-root mode's dump too.
+cp /bd_build/services/environment/profile.sh /etc/profile.d/container_environment.sh
+chmod 644 /etc/profile.d/container_environment.sh
 
 ## /sbin/my_init, /sbin/setuser and /sbin/install_clean: the launchers live in
 ## /usr/sbin. On merged-/usr bases (Debian 12, Ubuntu 24.04) /sbin is a link

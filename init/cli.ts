@@ -17,7 +17,7 @@ export const DEFAULT_WAIT_FOR_SERVICES = 30;
 
 /** Exit code of a usage error (argparse's, which phusion's my_init used). */
 export const EXIT_USAGE = 2;
-/** Exit code of a failed start: a startup script, the service wait, not root. */
+/** Exit code of a failed start: a startup script, the service wait. */
 export const EXIT_FAILURE = 1;
 /**
  * Exit code of a my_init started where another one runs the container
@@ -59,9 +59,9 @@ Environment:
 Exit status: the main command's (128+N when signal N killed it, 127 when
 it is not found, 126 when it cannot be executed); without one, 0 after a
 stop, else runit's. ${EXIT_FAILURE} when a startup script fails, --wait-for-services
-times out, --skip-runit lacks a main command, or not run as root; ${EXIT_USAGE} on a
-usage error or when another my_init already runs the container (nothing is
-done then); ${EXIT_ABORTED} when stopped before the main command or the services ran.
+times out, or --skip-runit lacks a main command; ${EXIT_USAGE} on a usage error or
+when another my_init already runs the container (nothing is done then);
+${EXIT_ABORTED} when stopped before the main command or the services ran.
 --status: 0 when every enabled service is up, else 1.
 `;
 

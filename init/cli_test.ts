@@ -194,9 +194,9 @@ Deno.test("USAGE documents every exit code my_init uses", () => {
     `Exit status: the main command's (128+N when signal N killed it, 127 when
 it is not found, 126 when it cannot be executed); without one, 0 after a
 stop, else runit's. ${EXIT_FAILURE} when a startup script fails, --wait-for-services
-times out, --skip-runit lacks a main command, or not run as root; ${EXIT_USAGE} on a
-usage error or when another my_init already runs the container (nothing is
-done then); ${EXIT_ABORTED} when stopped before the main command or the services ran.
+times out, or --skip-runit lacks a main command; ${EXIT_USAGE} on a usage error or
+when another my_init already runs the container (nothing is done then);
+${EXIT_ABORTED} when stopped before the main command or the services ran.
 --status: 0 when every enabled service is up, else 1.
 `,
   );

@@ -229,8 +229,14 @@ export interface ExportEnvOptions {
   fallback?: EnvPaths;
   /** Reports a problem; the export carries on. */
   warn: (msg: string) => void;
-  /** Group given read access to the dumps; {@link DOCKER_ENV_GID} if not given. */
-  gid?: number;
+  /**
+   * Group given read access to the dumps; {@link DOCKER_ENV_GID} if not
+   * given, none (the writer's own group) if null: non-root mode cannot give
+   * files away.
+   */
+  gid?: number | null;
+  /** Mode of the dumps; 0640 if not given (0600 in non-root mode). */
+  dumpMode?: number;
   /**
    * Write one file per variable too (default true). Phusion's
    * export_envvars(to_dir=False) after a startup script writes only the
@@ -263,7 +269,8 @@ export function exportEnv(
 ): EnvTargets {
   const paths = options.paths ?? DEFAULT_ENV_PATHS;
   const { fallback, warn } = options;
-  const gid = options.gid ?? DOCKER_ENV_GID;
+  const gid = options.gid === null ? undefined : options.gid ?? DOCKER_ENV_GID;
+  const dumpMode = options.dumpMode ?? 0o640;
   if (paths.dir !== undefined && !usableDir(paths.dir, warn)) return {};
   const env = Object.fromEntries(environment);
   const moves: ReadOnlyMove[] = [];
@@ -285,7 +292,7 @@ export function exportEnv(
     try {
       writeAtomically(path, text, {
         temp: `${path}.new`,
-        mode: 0o640,
+        mode: dumpMode,
         gid,
         chownFailed,
       });

@@ -15,8 +15,10 @@
  * found, 126 not executable); in daemon mode 0 after a requested shutdown
  * or runsvdir's status if it died; 1 when a startup script fails, a
  * --wait-for-services deadline passes, or --skip-runit lacks a command;
- * 2 on a usage error or when stopped during start-up (as phusion); 1 when
- * not run as root. `--status`: 0 when every enabled service is up, else 1.
+ * 2 on a usage error or when stopped during start-up (as phusion). Not
+ * root, it runs in non-root mode (privilege.ts), and exits 1 when runit
+ * finds no place for its state. `--status`: 0 when every enabled service
+ * is up, else 1.
  *
  * @module
  */
@@ -39,6 +41,11 @@ import {
 } from "./cli.ts";
 import { readConfig } from "./config.ts";
 import { becomeSubreaper, signalChild } from "./children.ts";
+import {
+  enterNonRootMode,
+  prepareServiceTree,
+  useServiceTreeOf,
+} from "./non_root.ts";
 import { runMainCommand } from "./main_command.ts";
 import { findRunningInstance, removeMarker, writeMarker } from "./instance.ts";
 import { secondInstanceMessage } from "./instance_check.ts";
@@ -113,7 +120,12 @@ async function run(state: RunState): Promise<number | "stopping"> {
     log.debug("The runtime's late thread did not appear; starting anyway");
   }
   if (state.shuttingDown) return aborted();
-  if (!options.skipRunit && !startRunit(state)) return EXIT_FAILURE;
+  if (!options.skipRunit) {
+    if (state.nonRoot !== undefined && !prepareServiceTree(state)) {
+      return EXIT_FAILURE;
+    }
+    if (!startRunit(state)) return EXIT_FAILURE;
+  }
 
   if (options.command.length > 0) {
     if (options.waitForServices !== undefined) {
@@ -172,6 +184,8 @@ async function main(): Promise<number> {
       );
       return invocation.exitCode;
     case "status":
+      // Non-root mode's services are in its service tree (non_root.ts).
+      if (libc().geteuid() !== 0) useServiceTreeOf(libc().geteuid());
       return await printStatus(caller.env);
   }
   const { options } = invocation;
@@ -200,21 +214,11 @@ async function main(): Promise<number> {
     );
   }
 
-  const uid = libc().getuid();
-  if (uid !== 0) {
-    // `docker run --user 1000`: every step below needs root. Say so once,
-    // first, instead of a page of permission errors.
-    log.error(
-      `my_init must run as root (running as uid ${uid}): it writes ` +
-        "/etc/container_environment, runs the startup scripts and supervises " +
-        "the services. Start the container without --user and run each " +
-        "service as its user with /sbin/setuser.",
-    );
-    return EXIT_FAILURE;
-  }
   const { config, warnings } = readConfig(Object.fromEntries(caller.env));
   const state = new RunState(options, config, caller.env);
   for (const w of warnings) log.warn(w);
+  const uid = libc().geteuid();
+  if (uid !== 0) enterNonRootMode(state, { uid, gid: libc().getegid() });
   receiveSignals(signals.fd, state);
   if (!signals.wereBlocked) {
     every(UNLAUNCHED_REAP_MS, () => state.reaper.reap());

@@ -11,6 +11,7 @@ import { SIGNALS } from "../lib/signals.ts";
 import type { Options } from "./cli.ts";
 import type { Config } from "./config.ts";
 import { type Child, describeStatus } from "./children.ts";
+import type { StatePaths } from "./privilege.ts";
 import { Reaper } from "./reaper.ts";
 import * as log from "./log.ts";
 
@@ -34,6 +35,17 @@ export class RunState {
   runsvdir?: Child;
   /** runsvdir has exited (reaped): its pid is not to be signalled again. */
   runsvdirExited = false;
+  /**
+   * Non-root mode (privilege.ts): the uid and gid, whether the image's
+   * /etc/container_environment could be read, and the state paths (none
+   * when no place was writable). Undefined as root.
+   */
+  nonRoot?: {
+    uid: number;
+    gid: number;
+    envDirReadable: boolean;
+    paths?: StatePaths;
+  };
   /** The shutdown has begun; signals that would start it again are ignored. */
   shuttingDown = false;
   /** The signal the main command gets when the shutdown stops it. */

@@ -31,7 +31,20 @@ import { every, sleep, within } from "./time.ts";
 import * as log from "./log.ts";
 
 /** runit's service directory, as phusion's my_init hardcodes it. */
-export const SERVICE_DIR = "/etc/service";
+export const ETC_SERVICE = "/etc/service";
+
+/**
+ * The directory runsvdir supervises and my_init reads: {@link ETC_SERVICE},
+ * or in non-root mode the service tree made by service_tree.ts. Set once,
+ * through {@link superviseDirectory}, before runsvdir starts or `--status`
+ * reads it; a live binding, so that every reader sees the one in use.
+ */
+export let SERVICE_DIR = ETC_SERVICE;
+
+/** Makes `dir` the service directory (non-root mode's tree). */
+export function superviseDirectory(dir: string): void {
+  SERVICE_DIR = dir;
+}
 
 /**
  * Re-read interval used only as a safety net under inotify (a watch that

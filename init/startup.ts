@@ -31,6 +31,13 @@ export type StartupOutcome = "done" | "failed" | "stopped";
 let targets: EnvTargets = DEFAULT_ENV_PATHS;
 
 /**
+ * How the dumps are written: as phusion (0640, group docker_env), or in
+ * non-root mode 0600 and the writer's own group, which is all a non-root
+ * process can give.
+ */
+let dumpOptions: { gid?: number | null; dumpMode?: number } = {};
+
+/**
  * Imports /etc/container_environment and exports the dumps; never throws.
  * First (`afterScript` false) the environment given to the container wins,
  * and the export falls back to /run for what a read-only root keeps from
@@ -44,6 +51,24 @@ let targets: EnvTargets = DEFAULT_ENV_PATHS;
 export function syncEnvironment(state: RunState, afterScript: boolean): void {
   const warn = (message: string) => log.warn(message);
   try {
+    if (!afterScript && state.nonRoot !== undefined) {
+      // Non-root mode: the image's directory is imported when this uid may
+      // read it (root's 0700 in the image: the boot line says so), and
+      // everything is written into the state directory (privilege.ts).
+      if (state.nonRoot.envDirReadable) {
+        state.env = importEnvDir(state.env, {
+          clear: false,
+          override: false,
+          warn,
+        });
+      }
+      dumpOptions = { gid: null, dumpMode: 0o600 };
+      const paths = state.nonRoot.paths?.env;
+      targets = paths === undefined
+        ? {}
+        : exportEnv(state.env, { paths, warn, ...dumpOptions });
+      return;
+    }
     if (!afterScript) {
       state.env = importEnvDir(state.env, {
         clear: false,
@@ -61,7 +86,12 @@ export function syncEnvironment(state: RunState, afterScript: boolean): void {
         warn,
       });
     }
-    exportEnv(state.env, { paths: targets, warn, toDir: false });
+    exportEnv(state.env, {
+      paths: targets,
+      warn,
+      toDir: false,
+      ...dumpOptions,
+    });
   } catch (e) {
     log.warn(`Cannot sync the container environment: ${e}`);
   }

@@ -14,8 +14,8 @@
  *
  * Exit codes:
  *   0        success, or --help
- *   1        usage error (no package, option without its value); the lists
- *            could not be emptied
+ *   1        usage error (no package, option without its value); not root
+ *            (apt needs it: nothing is run); the lists could not be emptied
  *   126/127  apt-get could not be executed / was not found
  *   other    the status of the first apt-get that failed (128+N when it
  *            was killed by signal N)
@@ -27,7 +27,7 @@ import { readCallerArgs } from "../lib/caller_args.ts";
 import { readCallerEnv } from "../lib/caller_env.ts";
 import { openSignalFd, SIGCHLD } from "../lib/signalfd.ts";
 import { SpawnError, spawnFailureExitCode } from "../lib/spawn.ts";
-import { strerror } from "../lib/libc.ts";
+import { libc, strerror } from "../lib/libc.ts";
 import { writeAll } from "../lib/write_all.ts";
 import { type Invocation, parseArgs, USAGE } from "./cli.ts";
 import { usageErrorText } from "../lib/usage.ts";
@@ -73,6 +73,17 @@ function main(invocation: Invocation, callerEnv: Map<string, string>): never {
     writeAll(
       Deno.stderr,
       usageErrorText("install_clean", USAGE, invocation.message),
+    );
+    Deno.exit(1);
+  }
+  const uid = libc().geteuid();
+  if (uid !== 0) {
+    // Non-root mode (README, "Running without root"): apt-get would fail
+    // half-way, after its lock and list files; say why before touching
+    // anything.
+    writeAll(
+      Deno.stderr,
+      `install_clean: fatal: apt needs root, and this runs as uid ${uid}: install packages in the Dockerfile, before USER\n`,
     );
     Deno.exit(1);
   }

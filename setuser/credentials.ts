@@ -100,3 +100,24 @@ export function verifyDrop(target: Target, observed: Observed): string[] {
   }
   return problems;
 }
+
+/**
+ * Non-root mode (my_init started as any uid, README "Running without
+ * root"): "keep" when the target is the caller itself, by uid (a number
+ * without a passwd entry counts: OpenShift's uids have none) and, when a
+ * GROUP was given, by gid; else "refuse": without root no switch is
+ * possible, whatever the target. An unknown target is `undefined`.
+ */
+export function planWithoutRoot(
+  current: Credentials,
+  target: { uid?: number; gid?: number },
+): "keep" | "refuse" {
+  const { uid, gid } = target;
+  if (uid === undefined || uid !== current.uid || uid !== current.euid) {
+    return "refuse";
+  }
+  if (gid !== undefined && (gid !== current.gid || gid !== current.egid)) {
+    return "refuse";
+  }
+  return "keep";
+}

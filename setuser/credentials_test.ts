@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   type Observed,
   planSwitch,
+  planWithoutRoot,
   type Target,
   verifyDrop,
 } from "./credentials.ts";
@@ -99,4 +100,13 @@ Deno.test("verifyDrop() fails a saved set-user-ID left at root", () => {
     }),
     ["suid is 0, expected 1001", "fsgid is 0, expected 1002"],
   );
+});
+
+Deno.test("planWithoutRoot() keeps the caller's own uid, by number without a passwd entry too", () => {
+  const me = { uid: 100123, euid: 100123, gid: 0, egid: 0, groups: [] };
+  assert.equal(planWithoutRoot(me, { uid: 100123 }), "keep");
+  assert.equal(planWithoutRoot(me, { uid: 100123, gid: 0 }), "keep");
+  assert.equal(planWithoutRoot(me, { uid: 100123, gid: 1000 }), "refuse");
+  assert.equal(planWithoutRoot(me, { uid: 0 }), "refuse");
+  assert.equal(planWithoutRoot(me, { uid: undefined }), "refuse");
 });

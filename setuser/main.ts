@@ -17,8 +17,10 @@
  * for initgroups, HOME or USER, and phusion's setuser (pwd.getpwnam only)
  * accepted names alone. With USER:GROUP, GROUP replaces the login group and
  * the supplementary groups are those of the group database, as
- * `runuser -g` does. Without root, setuser only "switches" to the user and
- * group it already runs as (nothing to drop); any other target is refused.
+ * `runuser -g` does. Without root (my_init's non-root mode), setuser only
+ * "switches" to the uid (and group) it already runs as, by name or number,
+ * a number without a passwd entry included, and execs in place; any other
+ * target is refused.
  *
  * Not found vs not executable follows execvp(3): a PATH directory the user
  * may not search makes a missing command EACCES (126), not ENOENT (127).
@@ -26,7 +28,8 @@
  * Exit codes (COMMAND's own once it runs):
  *   0    --help
  *   1    usage error, unknown user or group, not root and asked for another
- *        user, failed or incomplete privilege drop (nothing is run)
+ *        user ("non-root mode cannot switch users"), failed or incomplete
+ *        privilege drop (nothing is run)
  *   126  COMMAND found but cannot be executed
  *   127  COMMAND not found
  *
@@ -43,11 +46,18 @@ import {
   groupList,
   lookupGroup,
   lookupUser,
+  parseNumericId,
   type PasswdEntry,
 } from "../lib/passwd.ts";
 import { type Invocation, parseArgs, USAGE } from "./cli.ts";
 import { usageErrorText } from "../lib/usage.ts";
-import { planSwitch, type Target, verifyDrop } from "./credentials.ts";
+import {
+  type Credentials,
+  planSwitch,
+  planWithoutRoot,
+  type Target,
+  verifyDrop,
+} from "./credentials.ts";
 import { currentCredentials, dropPrivileges, observeDrop } from "./drop.ts";
 import { userEnv } from "./env.ts";
 import { execCommand, resetSignals } from "./exec.ts";
@@ -100,27 +110,55 @@ function switchTo(target: Target): void {
   }
 }
 
-function main(invocation: Invocation, callerEnv: Map<string, string>): never {
-  if (invocation.kind === "help") {
-    writeAll(Deno.stdout, USAGE);
-    Deno.exit(0);
-  }
-  if (invocation.kind === "usage-error") {
-    writeAll(Deno.stderr, usageErrorText("setuser", USAGE, invocation.message));
-    Deno.exit(1);
-  }
-  const user = findUser(invocation.user);
-  const gid = invocation.group === undefined
-    ? user.gid
-    : findGroupId(invocation.group);
-  let groups;
+/** A look-up that counts a failure as not found: the answer is only compared. */
+function quietly<T>(lookup: () => T | undefined): T | undefined {
   try {
-    groups = groupList(user.name, gid);
-  } catch (e) {
-    fatal(`unable to list the groups of "${user.name}": ${errorMessage(e)}`);
+    return lookup();
+  } catch {
+    return undefined;
   }
-  switchTo({ name: user.name, uid: user.uid, gid, groups });
+}
 
+/**
+ * Not root: runs the command as the caller itself when that is the target
+ * (by name or number, with or without a passwd entry); refuses any other.
+ */
+function runAsSelf(
+  invocation: Extract<Invocation, { kind: "run" }>,
+  current: Credentials,
+  callerEnv: Map<string, string>,
+): never {
+  const spec = invocation.group === undefined
+    ? invocation.user
+    : `${invocation.user}:${invocation.group}`;
+  const entry = quietly(() => lookupUser(invocation.user));
+  const uid = entry?.uid ?? parseNumericId(invocation.user);
+  const group = invocation.group;
+  const gid = group === undefined
+    ? undefined
+    : quietly(() => lookupGroup(group))?.gid ?? parseNumericId(group);
+  if (planWithoutRoot(current, { uid, gid }) === "refuse") {
+    fatal(
+      `non-root mode cannot switch users: running as uid ${current.euid}, asked for "${spec}"`,
+    );
+  }
+  // No passwd entry: the number is the name, and HOME stays the caller's.
+  const user = entry ?? {
+    name: String(uid),
+    uid: uid!,
+    gid: current.gid,
+    dir: callerEnv.get("HOME") ?? "",
+    shell: "",
+  };
+  execAs(invocation, user, callerEnv);
+}
+
+/** Sets the user's variables, resets signals and execs the command. */
+function execAs(
+  invocation: Extract<Invocation, { kind: "run" }>,
+  user: PasswdEntry,
+  callerEnv: Map<string, string>,
+): never {
   const env = new Map(callerEnv);
   for (const [name, value] of Object.entries(userEnv(user))) {
     env.set(name, value);
@@ -136,6 +174,31 @@ function main(invocation: Invocation, callerEnv: Map<string, string>): never {
   const failure = execFailure(file, code, reason);
   writeAll(Deno.stderr, failure.text);
   Deno.exit(failure.exitCode);
+}
+
+function main(invocation: Invocation, callerEnv: Map<string, string>): never {
+  if (invocation.kind === "help") {
+    writeAll(Deno.stdout, USAGE);
+    Deno.exit(0);
+  }
+  if (invocation.kind === "usage-error") {
+    writeAll(Deno.stderr, usageErrorText("setuser", USAGE, invocation.message));
+    Deno.exit(1);
+  }
+  const current = currentCredentials();
+  if (current.euid !== 0) runAsSelf(invocation, current, callerEnv);
+  const user = findUser(invocation.user);
+  const gid = invocation.group === undefined
+    ? user.gid
+    : findGroupId(invocation.group);
+  let groups;
+  try {
+    groups = groupList(user.name, gid);
+  } catch (e) {
+    fatal(`unable to list the groups of "${user.name}": ${errorMessage(e)}`);
+  }
+  switchTo({ name: user.name, uid: user.uid, gid, groups });
+  execAs(invocation, user, callerEnv);
 }
 
 const caller = readCallerEnv();

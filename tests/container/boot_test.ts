@@ -276,19 +276,23 @@ Deno.test("boot: syslog-ng and cron run, sshd is down, logger reaches /var/log/s
   });
 });
 
-Deno.test("boot: a non-root --user gets a clear message, not a crash", async () => {
+Deno.test("boot: a non-root --user boots in non-root mode, says so first, and runs the command", async () => {
   const r = await runToEnd("user1000", [
     "--network=none",
     "--user",
     "1000",
     IMAGE,
+    "/sbin/my_init",
+    "--",
+    "id",
+    "-u",
   ]);
-  // README: "1 ... or not root".
-  assert.equal(r.code, 1, r.logs);
+  // README, "Running without root".
+  assert.equal(r.code, 0, r.logs);
   assert.doesNotMatch(r.logs, /Uncaught|panicked|stack backtrace/i);
-  // The first thing said explains it (not a cascade of permission errors).
-  const first = r.logs.split("\n").find((l) => l.trim() !== "") ?? "";
-  assert.match(first, /root/i, r.logs);
+  const first = r.logs.split("\n").find((l) => l.startsWith("*** ")) ?? "";
+  assert.match(first, /^\*\*\* Non-root mode: running as uid 1000 /, r.logs);
+  assert.match(r.logs, /^1000$/m, r.logs);
 });
 
 Deno.test("boot: with a terminal (-t), syslog still reaches the container log", async () => {

@@ -1,14 +1,14 @@
 /**
  * Startup scripts: /etc/my_init.d/* in byte order (non-executable files
  * skipped), then /etc/rc.local, then runit and the main command; a failing
- * script stops the boot; `--skip-startup-files` and ENV_INIT_DIRECTORY;
- * not root, nothing starts.
+ * script stops the boot; `--skip-startup-files` and ENV_INIT_DIRECTORY.
+ * Non-root mode: my_init_non_root_test.ts.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
-import { MY_INIT, runSandbox, script } from "./_sandbox.ts";
+import { runSandbox, script } from "./_sandbox.ts";
 import { bash, ignore, logLines, withSandbox } from "./_my_init.ts";
 
 /** A script appending `name` to /shared/order. */
@@ -214,46 +214,5 @@ Deno.test({
     assert.equal(result.service, "", "runit was started");
     // Stopped right away, not after the script's 100 s (coarse bound).
     assert.ok(result.ms < 30000, `took ${result.ms} ms`);
-  },
-});
-
-Deno.test({
-  name: "my_init exits 1 and starts nothing when not run as root",
-  ignore,
-  async fn() {
-    // `docker run --user 65534`: no startup script, no runit, no command.
-    const r = await runSandbox({
-      command: [
-        // The sandbox's root comes out mode 0700 (it takes the mode of the
-        // fixture's temporary directory): open it, in the overlay.
-        "/bin/sh",
-        "-c",
-        'chmod 0755 / && exec "$@"',
-        "sh",
-        "setpriv",
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        MY_INIT,
-        "--",
-        "sh",
-        "-c",
-        "echo main >> /shared/order",
-      ],
-      files: {
-        "/etc/my_init.d/10_a": mark("10_a"),
-        "/etc/service/svc/run": script(
-          "touch /shared/service\nexec sleep 1000",
-        ),
-      },
-    });
-    assert.equal(r.code, 1, r.stderr);
-    assert.deepEqual(order(r.shared), []);
-    assert.equal(r.shared.service, undefined, "runit was started");
-    const log = logLines(r.stderr);
-    assert.ok(
-      log[0]?.startsWith("my_init must run as root (running as uid 65534)"),
-      r.stderr,
-    );
   },
 });

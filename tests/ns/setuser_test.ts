@@ -415,7 +415,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "setuser refuses another user when not root",
+  name:
+    "setuser refuses another user when not root: non-root mode cannot switch users",
   ignore,
   fn: () =>
     withUser(async (f) => {
@@ -424,7 +425,7 @@ Deno.test({
         code: 1,
         stdout: "",
         stderr:
-          `setuser: fatal: unable to switch to user "root": not running as root (uid ${f.uid})\n`,
+          `setuser: fatal: non-root mode cannot switch users: running as uid ${f.uid}, asked for "root"\n`,
       });
       // Switching to oneself needs no privilege and changes nothing.
       const self = await f.run([SETUSER, f.user, SETUSER, f.user, "id", "-u"]);

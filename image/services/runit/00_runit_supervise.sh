@@ -6,6 +6,9 @@
 # /run starts empty at every boot, and runsv fails with "unable to open
 # supervise/lock" where the link leads nowhere: make each link's directory.
 set -eu
+# Non-root mode: my_init gives runsv a service tree of its own, with the
+# supervise directories in it (README, "Running without root").
+if [ "$(id -u)" != 0 ]; then exit 0; fi
 if [ ! -w /run ]; then
   echo "00_runit_supervise.sh: fatal: /run is read-only, and runit keeps its services' state there: mount a tmpfs on /run (docker run --tmpfs /run; README, \"Read-only root\")" >&2
   exit 1

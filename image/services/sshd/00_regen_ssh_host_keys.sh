@@ -6,7 +6,8 @@ set -eu
 # shellcheck source=image/services/sshd/ssh_host_keys.sh # (installed there by sshd.sh)
 . /usr/share/baseimage-deno/ssh_host_keys.sh
 
-if [ -f /etc/service/sshd/down ]; then
+# Disabled, or non-root mode, where the run script says why sshd is off.
+if [ -f /etc/service/sshd/down ] || [ "$(id -u)" != 0 ]; then
   exit 0
 fi
 dir=$(ssh_host_key_dir)
