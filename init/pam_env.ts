@@ -7,8 +7,9 @@
  * container environment (README, "Cron").
  *
  * The format is the one pam_env's `_parse_env_file()` reads in Linux-PAM
- * 1.5.2 (Debian 12) and 1.5.3 (Ubuntu 24.04), built without libeconf as
- * both are: one `NAME=VALUE` line each, read with fgets() into 8192 bytes.
+ * 1.5.2 (Debian 12, built without libeconf) and, built so, 1.5.3 (Ubuntu
+ * 24.04, whose build was not checked): one `NAME=VALUE` line each, read
+ * with fgets() into 8192 bytes.
  * What that parser does, and so what this file can and cannot carry:
  * - a value starting with `"` or `'` loses that character, and a quote that
  *   ends the line is dropped; every other quote stays. So a value written
