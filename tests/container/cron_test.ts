@@ -9,7 +9,9 @@
  *
  * cron runs `* * * * *` jobs at the first minute after it started: one
  * container holds every job, so the file waits for one minute boundary
- * (1 to 60 s after the boot), and the other test files run meanwhile.
+ * (1 to 60 s after the boot), and the other test files run meanwhile. Each
+ * job takes cron's whole path (its PAM session, the job's shell, the mail
+ * of its output): none is run by hand.
  */
 import assert from "node:assert/strict";
 import {
@@ -163,7 +165,7 @@ Deno.test("cron: jobs of /etc/cron.d, a user's crontab and run-parts get the con
           );
           return done.code === 0;
         },
-        80_000,
+        95_000,
         1_000,
       );
       assert.ok(ran, (await c.sh("ls -la /tmp/cron")).stdout + await c.logs());
@@ -273,6 +275,16 @@ Deno.test("cron: jobs of /etc/cron.d, a user's crontab and run-parts get the con
             logs,
             /CRON\[\d+\]: \(root\) CMD \(touch \/tmp\/cron\/quiet; /,
           );
+        },
+      );
+
+      await t.step(
+        "only cron's PAM configuration reads the file: login shells and sshd keep theirs",
+        async () => {
+          const r = await c.sh(
+            "grep -l container_environment.pam_env /etc/pam.d/* /etc/environment /etc/security/pam_env.conf",
+          );
+          assert.equal(r.stdout, "/etc/pam.d/cron\n", r.stderr);
         },
       );
 
