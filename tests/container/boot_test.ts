@@ -166,10 +166,13 @@ Deno.test("boot: syslog-ng and cron run, sshd is down, logger reaches /var/log/s
       },
     );
 
-    await t.step("setuser nobody id", async () => {
+    await t.step("setuser nobody id: the README's output", async () => {
       const r = await c.exec(["setuser", "nobody", "id"]);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, /^uid=65534\(nobody\) gid=65534\(nogroup\)/);
+      assert.equal(
+        r.stdout,
+        "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)\n",
+      );
     });
 
     await t.step("setuser sets HOME, USER and LOGNAME", async () => {
