@@ -44,6 +44,12 @@ const QUIET = [
   "",
 ].join("\n");
 
+const MAILTO = [
+  "MAILTO=ops@example.com",
+  "* * * * * root echo to-ops",
+  "",
+].join("\n");
+
 const USER_CRONTAB = [
   "* * * * * env -0 >/tmp/cron/env.nobody; echo from nobody",
   "",
@@ -130,6 +136,7 @@ Deno.test("cron: jobs of /etc/cron.d, a user's crontab and run-parts get the con
     const d = dir.path;
     await put(`${d}/crond`, CROND, 0o644);
     await put(`${d}/quiet`, QUIET, 0o644);
+    await put(`${d}/mailto`, MAILTO, 0o644);
     await put(`${d}/nobody`, USER_CRONTAB, 0o600);
     await put(`${d}/50_cron_test`, STARTUP_SCRIPT, 0o755);
     await Deno.mkdir(`${d}/cron.test`, { mode: 0o755 });
@@ -149,6 +156,8 @@ Deno.test("cron: jobs of /etc/cron.d, a user's crontab and run-parts get the con
       "-v",
       `${d}/quiet:/etc/cron.d/cron-quiet:ro`,
       "-v",
+      `${d}/mailto:/etc/cron.d/cron-mailto:ro`,
+      "-v",
       `${d}/nobody:/var/spool/cron/crontabs/nobody:ro`,
       "-v",
       `${d}/cron.test:/etc/cron.test:ro`,
@@ -156,6 +165,13 @@ Deno.test("cron: jobs of /etc/cron.d, a user's crontab and run-parts get the con
       `${d}/50_cron_test:/etc/my_init.d/50_cron_test:ro`,
       IMAGE,
     ], async (c) => {
+      // After the boot, a variable written to the directory reaches no job:
+      // jobs get the environment of the boot.
+      await c.waitUntilUp();
+      const late = await c.sh(
+        "printf late >/etc/container_environment/LATE_VARIABLE",
+      );
+      assert.equal(late.code, 0, late.stderr);
       // The first minute boundary after cron started, and a margin.
       const ran = await waitFor(
         async () => {
@@ -177,7 +193,7 @@ Deno.test("cron: jobs of /etc/cron.d, a user's crontab and run-parts get the con
       assert.equal(services.get("FROM_SCRIPT"), "set by a startup script");
 
       await t.step(
-        "a job of /etc/cron.d: the container environment, byte-exact; the crontab's variable wins; HOME and LOGNAME are root's",
+        "a job of /etc/cron.d: the container environment of the boot, byte-exact; the crontab's variable wins; HOME and LOGNAME are root's",
         async () => {
           const job = parseEnviron(await jobFile(c, "env.crond"));
           assertContainerEnv(job, services, {
@@ -188,6 +204,7 @@ Deno.test("cron: jobs of /etc/cron.d, a user's crontab and run-parts get the con
           assert.equal(job.get("HOME"), "/root");
           assert.equal(job.get("LOGNAME"), "root");
           assert.equal(job.get("USER"), undefined);
+          assert.equal(job.get("LATE_VARIABLE"), undefined);
         },
       );
 
@@ -240,6 +257,8 @@ Deno.test("cron: jobs of /etc/cron.d, a user's crontab and run-parts get the con
             "cron: (nobody) OUTPUT (env -0 >/tmp/cron/env.nobody; echo from nobody) from nobody",
             "cron: (root) OUTPUT (run-parts --report /etc/cron.test) /etc/cron.test/probe:",
             "cron: (root) OUTPUT (run-parts --report /etc/cron.test) from run-parts",
+            // MAILTO names an address: logged the same way.
+            "cron: (root) OUTPUT (echo to-ops) to-ops",
           ];
           const outputLines = async () =>
             (await c.logs()).split("\n")
