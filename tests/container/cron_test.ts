@@ -29,12 +29,16 @@ const TRICKY = `"quoted" 'and' $HOME \`id\` 50% a=b  trailing backslash\\`;
 /** Variables that pam_env cannot carry: left out, with a warning each. */
 const UNREADABLE = { HASH_VALUE: "pass#word", TWO_LINES: "one\ntwo" };
 
+/** A job printing one line of 5000 bytes, over syslog's usual 1 KiB. */
+const LONG_LINE_JOB = 'head -c 5000 /dev/zero | tr "\\000" x; echo';
+
 const CROND = [
   "# tests/container/cron_test.ts",
   "CRONTAB_SET=from the crontab",
   "* * * * * root env -0 >/tmp/cron/env.crond; echo one; echo two >&2",
   "* * * * * root run-parts --report /etc/cron.test",
   "* * * * * root touch /tmp/cron/silent",
+  `* * * * * root ${LONG_LINE_JOB}`,
   "",
 ].join("\n");
 
@@ -259,6 +263,8 @@ Deno.test("cron: jobs of /etc/cron.d, a user's crontab and run-parts get the con
             "cron: (root) OUTPUT (run-parts --report /etc/cron.test) from run-parts",
             // MAILTO names an address: logged the same way.
             "cron: (root) OUTPUT (echo to-ops) to-ops",
+            // A long line, whole.
+            `cron: (root) OUTPUT (${LONG_LINE_JOB}) ${"x".repeat(5000)}`,
           ];
           const outputLines = async () =>
             (await c.logs()).split("\n")
