@@ -16,6 +16,7 @@
 import { encodeBytes } from "../lib/env_bytes.ts";
 import { C, libc } from "../lib/libc.ts";
 import { errorMessage } from "../lib/error_message.ts";
+import { renderPamEnvFile } from "./pam_env.ts";
 import {
   compareByBytes,
   decodeEnvFile,
@@ -47,13 +48,26 @@ export interface EnvPaths {
   shellDump: string;
   /** One JSON object of all exported variables. */
   jsonDump: string;
+  /**
+   * `NAME="value"` lines for pam_env (see pam_env.ts), which the image's
+   * /etc/pam.d/cron reads for cron jobs; not written if not given.
+   */
+  pamEnv?: string;
 }
+
+/**
+ * pam_env's file, in /run on either root: it is new (phusion has none), and
+ * at boot nothing goes under /etc but phusion's paths. /etc/pam.d/cron
+ * names it.
+ */
+export const PAM_ENV_PATH = "/run/container_environment.pam_env";
 
 /** The paths phusion's my_init uses, which images and docs rely on. */
 export const DEFAULT_ENV_PATHS: EnvPaths = {
   dir: "/etc/container_environment",
   shellDump: "/etc/container_environment.sh",
   jsonDump: "/etc/container_environment.json",
+  pamEnv: PAM_ENV_PATH,
 };
 
 /**
@@ -67,6 +81,7 @@ export const RUN_ENV_PATHS: EnvPaths = {
   dir: "/run/container_environment",
   shellDump: "/run/container_environment.sh",
   jsonDump: "/run/container_environment.json",
+  pamEnv: PAM_ENV_PATH,
 };
 
 /**
@@ -248,7 +263,7 @@ export interface ExportEnvOptions {
 /**
  * Exports `environment`, phusion's export_envvars(): every variable but
  * `NEVER_EXPORTED` to `dir/NAME` (see `encodeEnvFile()` in env.ts), and the
- * shell and JSON dumps. Each file is written as a temporary and renamed, so a
+ * shell and JSON dumps, and pam_env's file when `paths` has one. Each file is written as a temporary and renamed, so a
  * reader sees the old or the new file, never half of one. Without the
  * directory nothing is exported (phusion); dumps someone deleted are written
  * again, and a dump that is a symbolic link is replaced by the file (the
@@ -315,6 +330,7 @@ export function exportEnv(
         reason: "it is not UTF-8, which JSON cannot hold",
       })),
     },
+    { key: "pamEnv", ...renderPamEnvFile(env) },
   ] as const;
   for (const { key, text, omitted } of dumps) {
     const wanted = paths[key];
@@ -411,6 +427,44 @@ function writeEnvDir(
       if (isReadOnlyFsError(e)) throw e;
       warn(`Unable to write ${path}: ${errorMessage(e)}`);
     }
+  }
+}
+
+/**
+ * Makes `link` a symbolic link to the directory `target` (the directory of
+ * this boot, on a writable root /etc/container_environment), so that
+ * /run/container_environment names the container environment on either
+ * root and one path serves scripts and `chpst -e` on both (README,
+ * "Read-only root"). A link to elsewhere is replaced; anything else at
+ * `link` is left alone, with a warning, as is any failure.
+ */
+export function linkEnvDir(
+  link: string,
+  target: string,
+  warn: (msg: string) => void,
+): void {
+  try {
+    let info: Deno.FileInfo | undefined;
+    try {
+      info = Deno.lstatSync(link);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    if (info !== undefined && !info.isSymlink) {
+      warn(`Unable to link ${link} to ${target}: something else is there`);
+      return;
+    }
+    if (info !== undefined && Deno.readLinkSync(link) === target) return;
+    const temp = `${link}${TEMP_SUFFIX}`;
+    try {
+      Deno.removeSync(temp);
+    } catch {
+      // No leftover of an earlier boot.
+    }
+    Deno.symlinkSync(target, temp);
+    Deno.renameSync(temp, link);
+  } catch (e) {
+    warn(`Unable to link ${link} to ${target}: ${errorMessage(e)}`);
   }
 }
 

@@ -7,7 +7,10 @@ import {
   type EnvPaths,
   exportEnv,
   importEnvDir,
+  linkEnvDir,
+  RUN_ENV_PATHS,
 } from "./env_dir.ts";
+import { PAM_ENV_HEADER } from "./pam_env.ts";
 
 const encode = (s: string) => new TextEncoder().encode(s);
 const isRoot = Deno.uid() === 0;
@@ -62,12 +65,14 @@ const modeOf = (path: string) => Deno.statSync(path).mode! & 0o7777;
 const namesIn = (dir: string) =>
   [...Deno.readDirSync(dir)].map((e) => e.name).sort();
 
-Deno.test("DEFAULT_ENV_PATHS are phusion's paths", () => {
+Deno.test("DEFAULT_ENV_PATHS are phusion's paths, and pam_env's file is in /run on either root", () => {
   assert.deepEqual(DEFAULT_ENV_PATHS, {
     dir: "/etc/container_environment",
     shellDump: "/etc/container_environment.sh",
     jsonDump: "/etc/container_environment.json",
+    pamEnv: "/run/container_environment.pam_env",
   });
+  assert.equal(RUN_ENV_PATHS.pamEnv, DEFAULT_ENV_PATHS.pamEnv);
   assert.equal(DOCKER_ENV_GID, 8377);
 });
 
@@ -763,6 +768,63 @@ Deno.test("exportEnv() replaces a dump that is a symbolic link with the file, as
     assert.equal(read(paths.shellDump), "export ENV_DIR_TEST_A='a'\n");
     assert.throws(() => Deno.statSync(target), Deno.errors.NotFound);
     assert.deepEqual(warnings, []);
+  });
+});
+
+Deno.test("exportEnv() writes pam_env's file as the dumps, 0640, and warns about what it leaves out", async () => {
+  await withEnvPaths((paths, warnings, warn) => {
+    Deno.mkdirSync(paths.dir, { mode: 0o700 });
+    const pamEnv = join(paths.dir, "..", "container_environment.pam_env");
+    const env = new Map([
+      ["ENV_DIR_TEST_A", "'a' b"],
+      ["ENV_DIR_TEST_HASH", "a#b"],
+      ["HOME", "/root"],
+    ]);
+    const targets = exportEnv(env, {
+      paths: { ...paths, pamEnv },
+      warn,
+      gid: Deno.gid() ?? undefined,
+    });
+    assert.equal(targets.pamEnv, pamEnv);
+    assert.equal(read(pamEnv), PAM_ENV_HEADER + `ENV_DIR_TEST_A="'a' b"\n`);
+    assert.equal(modeOf(pamEnv), 0o640);
+    assert.deepEqual(warnings, [
+      `Leaving ENV_DIR_TEST_HASH out of ${pamEnv}: cron jobs go without ` +
+      'it: pam_env reads "#" as the start of a comment, even in a value',
+    ]);
+    // Without its path (as the tests' layouts), no such file.
+    warnings.length = 0;
+    Deno.removeSync(pamEnv);
+    exportEnv(env, { paths, warn, gid: Deno.gid() ?? undefined });
+    assert.throws(() => Deno.statSync(pamEnv), Deno.errors.NotFound);
+  });
+});
+
+Deno.test("linkEnvDir() makes the link, keeps a right one, replaces a wrong one, and leaves anything else alone with a warning", async () => {
+  await withEnvPaths((paths, warnings, warn) => {
+    Deno.mkdirSync(paths.dir, { mode: 0o700 });
+    Deno.writeTextFileSync(join(paths.dir, "A"), "a");
+    const link = join(paths.dir, "..", "run_environment");
+    linkEnvDir(link, paths.dir, warn);
+    assert.equal(Deno.readLinkSync(link), paths.dir);
+    assert.equal(read(join(link, "A")), "a");
+    const before = Deno.lstatSync(link).mtime;
+    linkEnvDir(link, paths.dir, warn);
+    assert.deepEqual(Deno.lstatSync(link).mtime, before);
+
+    Deno.removeSync(link);
+    Deno.symlinkSync("/elsewhere", link);
+    linkEnvDir(link, paths.dir, warn);
+    assert.equal(Deno.readLinkSync(link), paths.dir);
+    assert.deepEqual(warnings, []);
+
+    Deno.removeSync(link);
+    Deno.mkdirSync(link);
+    linkEnvDir(link, paths.dir, warn);
+    assert.equal(Deno.lstatSync(link).isDirectory, true);
+    assert.deepEqual(warnings, [
+      `Unable to link ${link} to ${paths.dir}: something else is there`,
+    ]);
   });
 });
 

@@ -40,6 +40,18 @@ export function isExecutableFile(path: string): boolean {
 }
 
 /**
+ * The one line that names the startup directory my_init runs. phusion's
+ * my_init runs ENV_INIT_DIRECTORY silently instead of /etc/my_init.d, and
+ * so skips the image's own scripts (syslog-ng's start among them): another
+ * directory says so.
+ */
+export function startupDirectoryLine(dir: string, defaultDir: string): string {
+  return dir === defaultDir
+    ? `Running the startup scripts in ${dir}...`
+    : `Running the startup scripts in ${dir} (ENV_INIT_DIRECTORY), not those in ${defaultDir}...`;
+}
+
+/**
  * The message for a script that failed, naming it and its status. phusion
  * printed WEXITSTATUS, which is 0 for a script killed by a signal; we say
  * which signal.

@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { describeFailure, listScripts } from "./scripts.ts";
+import {
+  describeFailure,
+  listScripts,
+  startupDirectoryLine,
+} from "./scripts.ts";
 
 Deno.test("listScripts() returns executable regular files in byte order", async () => {
   const dir = await Deno.makeTempDir();
@@ -40,5 +44,17 @@ Deno.test("describeFailure() names the script, its status and the signal", () =>
   assert.equal(
     describeFailure("/etc/rc.local", { kind: "signaled", signal: 9 }),
     "/etc/rc.local failed with status 137 (killed by SIGKILL)",
+  );
+});
+
+Deno.test("startupDirectoryLine() names the directory, and the default one when another replaces it", () => {
+  assert.equal(
+    startupDirectoryLine("/etc/my_init.d", "/etc/my_init.d"),
+    "Running the startup scripts in /etc/my_init.d...",
+  );
+  assert.equal(
+    startupDirectoryLine("/opt/init.d", "/etc/my_init.d"),
+    "Running the startup scripts in /opt/init.d (ENV_INIT_DIRECTORY), " +
+      "not those in /etc/my_init.d...",
   );
 });

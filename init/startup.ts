@@ -10,9 +10,16 @@ import {
   type EnvTargets,
   exportEnv,
   importEnvDir,
+  linkEnvDir,
   RUN_ENV_PATHS,
 } from "./env_dir.ts";
-import { isExecutableFile, listScripts, runScript } from "./scripts.ts";
+import {
+  isExecutableFile,
+  listScripts,
+  runScript,
+  startupDirectoryLine,
+} from "./scripts.ts";
+import { DEFAULT_INIT_DIRECTORY } from "./config.ts";
 import type { RunState } from "./run_state.ts";
 import * as log from "./log.ts";
 
@@ -38,6 +45,13 @@ let targets: EnvTargets = DEFAULT_ENV_PATHS;
 let dumpOptions: { gid?: number | null; dumpMode?: number } = {};
 
 /**
+ * The warnings about the environment given so far in this boot: each export
+ * after a startup script finds the same variables that a dump cannot hold,
+ * and says so once, not once per script.
+ */
+const warned = new Set<string>();
+
+/**
  * Imports /etc/container_environment and exports the dumps; never throws.
  * First (`afterScript` false) the environment given to the container wins,
  * and the export falls back to /run for what a read-only root keeps from
@@ -49,7 +63,11 @@ let dumpOptions: { gid?: number | null; dumpMode?: number } = {};
  * `docker run -e` gave.
  */
 export function syncEnvironment(state: RunState, afterScript: boolean): void {
-  const warn = (message: string) => log.warn(message);
+  const warn = (message: string) => {
+    if (warned.has(message)) return;
+    warned.add(message);
+    log.warn(message);
+  };
   try {
     if (!afterScript && state.nonRoot !== undefined) {
       // Non-root mode: the image's directory is imported when this uid may
@@ -76,6 +94,11 @@ export function syncEnvironment(state: RunState, afterScript: boolean): void {
         warn,
       });
       targets = exportEnv(state.env, { warn, fallback: RUN_ENV_PATHS });
+      // On a writable root, /run/container_environment leads to the
+      // directory written (on a read-only one it is that directory).
+      if (targets.dir === DEFAULT_ENV_PATHS.dir) {
+        linkEnvDir(RUN_ENV_PATHS.dir, targets.dir, warn);
+      }
       return;
     }
     if (targets.dir !== undefined) {
@@ -104,7 +127,9 @@ export async function runStartup(state: RunState): Promise<StartupOutcome> {
     if (await runScript(state, INSECURE_KEY_TOOL) !== 0) return outcome(state);
   }
   if (state.options.skipStartupFiles) return "done";
-  const scripts = listScripts(state.config.initDirectory);
+  const dir = state.config.initDirectory;
+  log.info(startupDirectoryLine(dir, DEFAULT_INIT_DIRECTORY));
+  const scripts = listScripts(dir);
   if (isExecutableFile(RC_LOCAL)) scripts.push(RC_LOCAL);
   for (const script of scripts) {
     if (state.shuttingDown) return "stopped";

@@ -67,6 +67,38 @@ Deno.test("boot: syslog-ng and cron run, sshd is down, logger reaches /var/log/s
     );
 
     await t.step(
+      "the README's System logging example prints what it shows, with the engine's CLI",
+      async () => {
+        assert.equal(
+          (await engine(["exec", c.name, "logger", "-t", "myapp", "hello"]))
+            .code,
+          0,
+        );
+        // The README's pipelines, run as a user types them: what the
+        // terminal shows, stdout and stderr.
+        const shell = (line: string) =>
+          new Deno.Command("sh", {
+            args: ["-c", `exec 2>&1; ${line}`],
+            env: { ENGINE, NAME: c.name },
+            stdout: "piped",
+            stderr: "piped",
+          }).output().then((o) => new TextDecoder().decode(o.stdout));
+        let syslog = "";
+        let logs = "";
+        await waitFor(async () => {
+          syslog = await shell(
+            '"$ENGINE" exec "$NAME" tail -n1 /var/log/syslog',
+          );
+          logs = await shell('"$ENGINE" logs "$NAME" 2>&1 | tail -n1');
+          return syslog.endsWith(" myapp: hello\n") &&
+            logs.endsWith(" myapp: hello\n");
+        }, 5_000);
+        assert.match(syslog, /^\S.* myapp: hello\n$/);
+        assert.match(logs, /^\S.* myapp: hello\n$/);
+      },
+    );
+
+    await t.step(
       "my_init --status is 0 while every enabled service is up, 1 when one is down",
       async () => {
         assert.equal((await c.exec(["/sbin/my_init", "--status"])).code, 0);
@@ -135,10 +167,13 @@ Deno.test("boot: syslog-ng and cron run, sshd is down, logger reaches /var/log/s
       },
     );
 
-    await t.step("setuser nobody id", async () => {
+    await t.step("setuser nobody id: the README's output", async () => {
       const r = await c.exec(["setuser", "nobody", "id"]);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, /^uid=65534\(nobody\) gid=65534\(nogroup\)/);
+      assert.equal(
+        r.stdout,
+        "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)\n",
+      );
     });
 
     await t.step("setuser sets HOME, USER and LOGNAME", async () => {
@@ -179,11 +214,16 @@ Deno.test("boot: syslog-ng and cron run, sshd is down, logger reaches /var/log/s
     );
 
     await t.step(
-      "container_environment: directory 0700, dumps 0640 root:docker_env",
+      "container_environment: directory 0700, dumps 0640 root:docker_env; /run/container_environment leads to the directory",
       async () => {
         const r = await c.sh(
-          "stat -c '%a %U:%G %n' /etc/container_environment /etc/container_environment.sh /etc/container_environment.json; getent group docker_env",
+          "stat -c '%a %U:%G %n' /etc/container_environment /etc/container_environment.sh /etc/container_environment.json /run/container_environment.pam_env; getent group docker_env; readlink /run/container_environment",
         );
+        assert.match(
+          r.stdout,
+          /^640 root:docker_env \/run\/container_environment\.pam_env$/m,
+        );
+        assert.match(r.stdout, /^\/etc\/container_environment$/m);
         assert.match(r.stdout, /^700 root:root \/etc\/container_environment$/m);
         assert.match(
           r.stdout,

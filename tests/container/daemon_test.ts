@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import {
   engine,
+  IMAGE,
   loggedToSyslog,
   readEvents,
   runToEnd,
@@ -118,6 +119,31 @@ Deno.test("a failing startup script stops the boot: exit 1, later scripts and ru
   }
 });
 
+Deno.test("ENV_INIT_DIRECTORY elsewhere: my_init names it in one line, and the image's own startup scripts (syslog-ng) do not run", async () => {
+  await withContainer("init-directory", [
+    "--network=none",
+    "-e",
+    "ENV_INIT_DIRECTORY=/elsewhere",
+    IMAGE,
+  ], async (c) => {
+    await c.waitUntilUp();
+    const logs = await c.logs();
+    assert.deepEqual(
+      logs.split("\n").filter((l) => l.includes("startup scripts")),
+      [
+        "*** Running the startup scripts in /elsewhere (ENV_INIT_DIRECTORY), " +
+        "not those in /etc/my_init.d...",
+      ],
+      logs,
+    );
+    assert.doesNotMatch(logs, /Running \/etc\/my_init\.d\//);
+    const r = await c.sh(
+      "pidof syslog-ng || echo none; test -S /dev/log || echo no-socket",
+    );
+    assert.equal(r.stdout, "none\nno-socket\n");
+  });
+});
+
 Deno.test("daemon mode: orphans are reaped", async () => {
   await withContainer("zombies", ["--network=none", TEST_IMAGE], async (c) => {
     await c.waitUntilUp();
@@ -177,7 +203,7 @@ Deno.test("restart: a `down` file disables a service at the next boot; syslog wo
   });
 });
 
-Deno.test("the README's example daemon (memcached) runs under runit as its own user", async () => {
+Deno.test("the README's example daemon (memcached) runs under runit as its own user, its output going to the container log", async () => {
   await withContainer(
     "memcached",
     ["--network=none", TEST_IMAGE],
@@ -188,6 +214,21 @@ Deno.test("the README's example daemon (memcached) runs under runit as its own u
       );
       assert.match(r.stdout, /^run: memcached: \(pid \d+\)/m);
       assert.match(r.stdout, /^memcache\s+memcached$/m);
+      // Its stdout and stderr are my_init's stdout: the container's log.
+      // (Only its own user may read its fds: the container's root has no
+      // CAP_SYS_PTRACE.)
+      const log = (await c.exec(["readlink", "/proc/1/fd/1"])).stdout;
+      const fds = await c.exec([
+        "sh",
+        "-c",
+        "readlink /proc/$(pidof memcached)/fd/1 /proc/$(pidof memcached)/fd/2",
+      ], {
+        user: "memcache",
+      });
+      assert.match(log, /^pipe:|^\/dev\//, log);
+      assert.equal(fds.stdout, log + log, fds.stderr);
+      const file = (await c.sh("ls /var/log/memcached.log 2>&1")).stdout;
+      assert.match(file, /No such file/);
     },
   );
 });

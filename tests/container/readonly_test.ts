@@ -140,13 +140,7 @@ Deno.test("read-only root: with tmpfs on /run, /tmp and /var/log the image boots
 Deno.test("read-only root without /var/log: syslog goes to the container log only, and a startup script sets variables in /run/container_environment", async () => {
   const dir = await tempDir();
   try {
-    // The README's script for either root.
-    await Deno.writeTextFile(
-      `${dir.path}/50_set_env`,
-      "#!/bin/sh\nset -e\ndir=/etc/container_environment\n" +
-        '[ -w "$dir" ] || dir=/run/container_environment\n' +
-        'printf %s "set by a script" >"$dir/FROM_SCRIPT"\n',
-    );
+    await Deno.writeTextFile(`${dir.path}/50_set_env`, SET_ENV_SCRIPT);
     await Deno.chmod(`${dir.path}/50_set_env`, 0o755);
     await withContainer("readonly-nolog", [
       "--network=none",
@@ -187,6 +181,77 @@ Deno.test("read-only root without /var/log: syslog goes to the container log onl
       );
       assert.equal(await stopGracefully(c), 0, await c.logs());
     });
+  } finally {
+    await dir.cleanup();
+  }
+});
+
+/** The README's startup script for either root ("Read-only root"). */
+const SET_ENV_SCRIPT = "#!/bin/sh\n" +
+  'printf %s "set by a script" >/run/container_environment/FROM_SCRIPT\n';
+
+/**
+ * The README's run script for either root, under `env -i` so that what it
+ * prints comes from the directory, not from the environment runsv gave it.
+ */
+const ENV_PROBE_RUN = "#!/bin/sh\n" +
+  "exec env -i chpst -e /run/container_environment sh -c " +
+  `'echo "envprobe: $FROM_SCRIPT|$FROM_CLI"; exec sleep 1000'\n`;
+
+Deno.test("the README's recipe for either root: a startup script writes /run/container_environment, a run script reads it with chpst -e, on a writable and on a read-only root", async () => {
+  const dir = await tempDir();
+  try {
+    const d = dir.path;
+    await Deno.writeTextFile(`${d}/50_set_env`, SET_ENV_SCRIPT);
+    await Deno.chmod(`${d}/50_set_env`, 0o755);
+    await Deno.mkdir(`${d}/envprobe`);
+    await Deno.chmod(`${d}/envprobe`, 0o755);
+    await Deno.writeTextFile(`${d}/envprobe/run`, ENV_PROBE_RUN);
+    await Deno.chmod(`${d}/envprobe/run`, 0o755);
+    // As the README says a service needs on a read-only root.
+    await Deno.symlink(
+      "/run/runit/supervise/envprobe",
+      `${d}/envprobe/supervise`,
+    );
+    const mounts = [
+      "-v",
+      `${d}/50_set_env:/etc/my_init.d/50_set_env:ro`,
+      "-v",
+      `${d}/envprobe:/etc/service/envprobe:ro`,
+      "-e",
+      "FROM_CLI=given with -e",
+    ];
+    const roots = {
+      writable: [],
+      "read-only": ["--read-only", "--tmpfs", "/run", "--tmpfs", "/tmp"],
+    };
+    await Promise.all(
+      Object.entries(roots).map(([root, args]) =>
+        withContainer(`recipe-${root}`, [
+          "--network=none",
+          ...args,
+          ...mounts,
+          IMAGE,
+        ], async (c) => {
+          await c.waitUntilUp();
+          const logs = await c.logs();
+          // Once: a run script that fails is restarted every second.
+          assert.deepEqual(
+            logs.split("\n").filter((l) => l.includes("envprobe")),
+            ["envprobe: set by a script|given with -e"],
+            `${root} root:\n${logs}`,
+          );
+          const r = await c.sh(
+            "cat /etc/container_environment.sh | grep FROM_SCRIPT",
+          );
+          assert.equal(
+            r.stdout,
+            "export FROM_SCRIPT='set by a script'\n",
+            `${root} root: ${r.stderr}`,
+          );
+        })
+      ),
+    );
   } finally {
     await dir.cleanup();
   }

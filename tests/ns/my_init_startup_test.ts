@@ -45,8 +45,14 @@ Deno.test({
       "rc.local",
       "main",
     ]);
-    // Each script is announced with its path, as phusion's my_init does.
+    // The directory is named once, and each script with its path, as
+    // phusion's my_init does.
     const log = logLines(r.stderr);
+    assert.equal(
+      log.filter((l) => l.startsWith("Running the startup scripts")).join(),
+      "Running the startup scripts in /etc/my_init.d...",
+      r.stderr,
+    );
     assert.ok(log.includes("Running /etc/my_init.d/10_a..."), r.stderr);
     assert.ok(log.includes("Running /etc/rc.local..."), r.stderr);
   },
@@ -152,7 +158,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "my_init runs startup scripts from ENV_INIT_DIRECTORY instead of /etc/my_init.d",
+    "my_init runs startup scripts from ENV_INIT_DIRECTORY instead of /etc/my_init.d, and says so in one line",
   ignore,
   async fn() {
     const r = await runSandbox({
@@ -166,6 +172,14 @@ Deno.test({
     });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(order(r.shared), ["10_custom", "20_custom", "main"]);
+    assert.deepEqual(
+      logLines(r.stderr).filter((l) => l.includes("startup scripts")),
+      [
+        "Running the startup scripts in /opt/init.d (ENV_INIT_DIRECTORY), " +
+        "not those in /etc/my_init.d...",
+      ],
+      r.stderr,
+    );
   },
 });
 
