@@ -169,3 +169,35 @@ Deno.test("launcherScript() starts the runtime with every signal blocked but gli
 Deno.test("launcherScript() passes the arguments on, one by one", async () => {
   assert.deepEqual((await runLauncher({})).args, ["run", "b.js", "a b", "c"]);
 });
+
+Deno.test("launcherScript() has every signal blocked from the script's first instruction", async () => {
+  // A probe put first in the script, bash builtins only (a child of the
+  // shell would show its own mask): the launcher's interpreter line alone
+  // decides the mask its shell starts with, so a signal sent while the
+  // shell runs waits for the tool's signalfd instead of killing the shell.
+  const dir = await Deno.makeTempDir();
+  try {
+    const lines = launcherScript("tool", {
+      command: ["/bin/true"],
+      cache: "/c",
+    })
+      .split("\n");
+    lines.splice(
+      1,
+      0,
+      'while read -r l; do [[ $l == SigBlk* ]] && echo "$l"; done </proc/$$/status; exit 0',
+    );
+    await Deno.writeTextFile(`${dir}/tool`, lines.join("\n"), { mode: 0o755 });
+    const out = await new Deno.Command(`${dir}/tool`).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    // As for the runtime (previous test), but CHLD (17), which bash
+    // unblocks for itself at start; the final `env --block-signal` blocks
+    // it again for the runtime.
+    assert.equal(
+      new TextDecoder().decode(out.stdout),
+      "SigBlk:\tfffffffe7ffafeff\n",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
