@@ -9,7 +9,10 @@
 // `deno check` over a group of copies at once; a copy the compiler rejects
 // is a CompileError with the compiler's message, not a survivor.
 //
-// Loaded by scripts/mutate.ts's Stryker configuration (`plugins`).
+// Loaded by scripts/mutate.ts's Stryker configuration (`plugins`). It
+// imports nothing of Stryker's (a plugin is a plain `{ kind, name,
+// injectableClass }`, what @stryker-mutator/api's declareClassPlugin()
+// returns), so that scripts/mutate_checker_test.ts can run it on Deno.
 
 import { execFile } from "node:child_process";
 import {
@@ -20,7 +23,6 @@ import {
   writeFileSync,
 } from "node:fs";
 import path from "node:path";
-import { declareClassPlugin, PluginKind } from "@stryker-mutator/api/plugin";
 
 // The folders a mutated module may import from, and the configuration
 // (import map, compiler options) that `deno check` reads.
@@ -74,12 +76,20 @@ export function messagesByFile(output) {
   return byFile;
 }
 
-class DenoChecker {
+/** The checker: Stryker creates it in a worker whose cwd is the repository. */
+export class DenoChecker {
   static inject = [];
   root = process.cwd();
   mirror = path.join(this.root, "results", "mutate", ".check");
   deno = path.join(this.root, "node_modules", ".bin", "deno");
   sources = new Map();
+
+  /** For tests: another repository root, mirror and runtime. */
+  static at(root, mirror, deno) {
+    const checker = new DenoChecker();
+    Object.assign(checker, { root, mirror, deno });
+    return checker;
+  }
 
   init() {
     rmSync(this.mirror, { recursive: true, force: true });
@@ -140,6 +150,7 @@ class DenoChecker {
       );
     });
     const messages = messagesByFile(output);
+    /** @type {Record<string, { status: string; reason?: string }>} */
     const results = {};
     for (const [id, copy] of copies) {
       const message = messages.get(copy);
@@ -153,5 +164,5 @@ class DenoChecker {
 }
 
 export const strykerPlugins = [
-  declareClassPlugin(PluginKind.Checker, "deno", DenoChecker),
+  { kind: "Checker", name: "deno", injectableClass: DenoChecker },
 ];
