@@ -133,16 +133,19 @@ async function mutateFile(file: string, tests: string[]): Promise<boolean> {
     truncate: true,
   });
   const started = performance.now();
-  const { code } = await new Deno.Command(STRYKER, {
+  const child = new Deno.Command(STRYKER, {
     args: ["run", config],
     stdout: "piped",
     stderr: "piped",
-  }).spawn().output().then(async (out) => {
-    await log.write(out.stdout);
-    await log.write(out.stderr);
-    return out;
-  });
-  log.close();
+  }).spawn();
+  // Both streams into the log as they come (a run takes minutes).
+  const writer = log.writable.getWriter();
+  const copy = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) await writer.write(chunk);
+  };
+  await Promise.all([copy(child.stdout), copy(child.stderr)]);
+  const { code } = await child.status;
+  await writer.close();
   const seconds = ((performance.now() - started) / 1000).toFixed(0);
   if (code !== 0) {
     console.error(
