@@ -100,3 +100,22 @@ Deno.test("verifyDrop() fails a saved set-user-ID left at root", () => {
     ["suid is 0, expected 1001", "fsgid is 0, expected 1002"],
   );
 });
+
+Deno.test("planSwitch() refuses a non-root caller that differs from the target in any one id", () => {
+  const same = { uid: 1001, euid: 1001, gid: 1002, egid: 1002, groups: [] };
+  for (const key of ["uid", "euid", "gid", "egid"] as const) {
+    assert.equal(planSwitch({ ...same, [key]: 1000 }, target), "refuse", key);
+  }
+});
+
+Deno.test("verifyDrop() fails groups that are missing or swapped, and says none for no group", () => {
+  assert.deepEqual(verifyDrop(target, { ...dropped, groups: [27] }), [
+    "groups are 27, expected 27,1002",
+  ]);
+  assert.deepEqual(verifyDrop(target, { ...dropped, groups: [27, 5] }), [
+    "groups are 5,27, expected 27,1002",
+  ]);
+  assert.deepEqual(verifyDrop(target, { ...dropped, groups: [] }), [
+    "groups are none, expected 27,1002",
+  ]);
+});
