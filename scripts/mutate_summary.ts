@@ -45,15 +45,23 @@ export interface FileScore {
 }
 
 /**
- * Reads mutate/equivalent.md: one mutant a line,
+ * Reads mutate/equivalent.md: one list item a mutant,
  * "- FILE:LINE:COL Mutator: why", or FILE:LINE:COL-LINE:COL where two
- * mutants of one mutator start at the same place. Other lines are prose.
+ * mutants of one mutator start at the same place; an item may go on over
+ * indented lines (`deno fmt` wraps them). Other lines are prose.
  */
 export function parseEquivalents(text: string): Equivalent[] {
-  const out: Equivalent[] = [];
+  const items: string[] = [];
   for (const line of text.split("\n")) {
+    if (line.startsWith("- ")) items.push(line);
+    else if (/^\s+\S/.test(line) && items.length > 0) {
+      items[items.length - 1] += ` ${line.trim()}`;
+    } else items.push("");
+  }
+  const out: Equivalent[] = [];
+  for (const item of items) {
     const m = /^- `?([\w./-]+):(\d+):(\d+)(?:-(\d+:\d+))?`? (\w+): (.+)$/
-      .exec(line);
+      .exec(item);
     if (m) {
       out.push({
         file: m[1],

@@ -17,7 +17,8 @@ Deno.test("parseEquivalents() reads one mutant a line and skips prose", () => {
       "# Equivalent mutants\n\nProse.\n" +
         "- init/env.ts:12:5 StringLiteral: the value is never read\n" +
         "- `lib/cstr.ts:3:1` BlockStatement: same output\n" +
-        "- lib/cstr.ts:4:7-4:17 ConditionalExpression: one of two\n",
+        "- lib/cstr.ts:4:7-4:17 ConditionalExpression: one of two,\n" +
+        "  wrapped\n  over lines\n\n  Indented prose after a blank line.\n",
     ),
     [
       {
@@ -40,7 +41,7 @@ Deno.test("parseEquivalents() reads one mutant a line and skips prose", () => {
         column: 7,
         end: "4:17",
         mutator: "ConditionalExpression",
-        why: "one of two",
+        why: "one of two, wrapped over lines",
       },
     ],
   );
