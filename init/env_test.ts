@@ -781,16 +781,18 @@ Deno.test("shellDumpEntries() leaves out every variable bash holds read-only", (
   ]);
 });
 
-Deno.test("shellDumpEntries() sorts the entries and the omissions by name, whatever the order given", () => {
+Deno.test("shellDumpEntries() sorts renamed entries and name clashes in with the rest", () => {
+  // "a.b" becomes a_b, decided after the names kept as they are; "-a"
+  // would become _a, which is taken, and is left out after "9z" was.
   const { entries, omitted } = shellDumpEntries({
-    Zed: "1",
-    "9z": "2",
-    Alpha: "3",
-    "1a": "4",
-    mid: "5",
+    b: "1",
+    "a.b": "2",
+    "9z": "3",
+    _a: "4",
+    "-a": "5",
   });
-  assert.deepEqual(entries.map((e) => e.name), ["Alpha", "Zed", "mid"]);
-  assert.deepEqual(omitted.map((o) => o.name), ["1a", "9z"]);
+  assert.deepEqual(entries.map((e) => e.shellName), ["_a", "a_b", "b"]);
+  assert.deepEqual(omitted.map((o) => o.name), ["-a", "9z"]);
 });
 
 Deno.test("mergeEnv() over the space takes a replacement no larger than the old value", () => {
