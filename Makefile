@@ -30,7 +30,7 @@ DENO := ./node_modules/.bin/deno
 export DENO_NO_PACKAGE_JSON := 1
 DENO_SOURCES := $(shell find lib init setuser install_clean scripts -name '*.ts' 2>/dev/null)
 
-.PHONY: stop-engines profile help setup compile test test-unit test-ns test-container lint lint-sh lint-workflows fmt check \
+.PHONY: stop-engines mutate profile help setup compile test test-unit test-ns test-container lint lint-sh lint-workflows fmt check \
 	image demo base-image tag_latest release bench clean distclean test-arm64
 
 help:
@@ -52,6 +52,8 @@ help:
 	@echo "make profile     where the start-up time of my_init and setuser goes (phases)"
 	@echo "make stop-engines  stop the Docker Engine and podman API service that"
 	@echo "                 make test / make demo ENGINE=docker started (image/engine.sh)"
+	@echo "make mutate      mutation testing (Stryker) of the pure modules; scores per file"
+	@echo "                 (MUTATE_FILES=... narrows it; not in make test)"
 	@echo "make tag_latest / make release  (release: make test, then push \$$(IMAGE):\$$(VERSION)"
 	@echo "                 and :latest for PLATFORMS; IMAGE=registry/name, default \$$(NAME))"
 
@@ -160,3 +162,8 @@ clean:
 
 distclean: clean
 	rm -rf build node_modules
+
+# Mutation testing of the pure modules (README, "Mutation testing"); not
+# part of `make test`. MUTATE_FILES="init/env.ts ..." narrows the list.
+mutate: setup
+	$(DENO) run -A --no-lock scripts/mutate.ts $(MUTATE_FILES)

@@ -8,6 +8,7 @@ import {
   parseArgs,
   splitCommand,
   USAGE,
+  VERSION,
 } from "./cli.ts";
 
 Deno.test("splitCommand() starts the command at -- or the first non-option", () => {
@@ -203,5 +204,65 @@ ${EXIT_ABORTED} when stopped before the main command or the services ran.
   assert.deepEqual(
     [EXIT_FAILURE, EXIT_USAGE, EXIT_ABORTED, EXIT_SECOND_INSTANCE],
     [1, 2, 2, 2],
+  );
+});
+
+Deno.test("VERSION is the Makefile's VERSION", async () => {
+  const makefile = await Deno.readTextFile(
+    new URL("../Makefile", import.meta.url),
+  );
+  assert.equal(/^VERSION \?= (.+)$/m.exec(makefile)?.[1], VERSION);
+});
+
+Deno.test("splitCommand() takes a lone - as the command", () => {
+  assert.deepEqual(splitCommand(["--quiet", "-", "x"]), {
+    flags: ["--quiet"],
+    command: ["-", "x"],
+  });
+});
+
+Deno.test("await parseArgs() leaves the boolean flags off when not given", async () => {
+  for (const args of [[], ["--quiet"]]) {
+    const cli = await parseArgs(args);
+    assert.equal(cli.kind, "run");
+    if (cli.kind !== "run") return;
+    assert.equal(cli.options.enableInsecureKey, false);
+    assert.equal(cli.options.skipStartupFiles, false);
+    assert.equal(cli.options.skipRunit, false);
+  }
+});
+
+Deno.test("await parseArgs() rejects --rewrite with more than one colon", async () => {
+  assert.deepEqual(await parseArgs(["--rewrite", "TERM:QUIT:HUP", "x"]), {
+    kind: "usage-error",
+    message:
+      'Invalid --rewrite "TERM:QUIT:HUP": expected FROM:TO signal names, e.g. TERM:QUIT',
+    exitCode: 2,
+  });
+});
+
+Deno.test("await parseArgs() takes --wait-for-services=0 and rejects empty, blank and negative values", async () => {
+  const zero = await parseArgs(["--wait-for-services=0"]);
+  assert.equal(zero.kind === "run" && zero.options.waitForServices, 0);
+  for (const value of ["", " ", "-1"]) {
+    assert.deepEqual(await parseArgs([`--wait-for-services=${value}`]), {
+      kind: "usage-error",
+      message: `Invalid --wait-for-services "${value}": expected seconds`,
+      exitCode: 2,
+    }, value);
+  }
+});
+
+Deno.test("await parseArgs() takes --skip-runit with a command, but not with --wait-for-services", async () => {
+  const cli = await parseArgs(["--skip-runit", "x"]);
+  assert.equal(cli.kind, "run");
+  assert.equal(cli.kind === "run" && cli.options.skipRunit, true);
+  assert.deepEqual(
+    await parseArgs(["--wait-for-services=1", "--skip-runit", "x"]),
+    {
+      kind: "usage-error",
+      message: "--wait-for-services cannot be combined with --skip-runit",
+      exitCode: 2,
+    },
   );
 });

@@ -63,3 +63,18 @@ Deno.test("readConfig() warns on each bad duration and uses the default", () => 
     ]);
   }
 });
+
+Deno.test("readConfig() without the variables uses the defaults, in ms", () => {
+  const { config } = readConfig({});
+  assert.equal(config.killProcessTimeout, 3000);
+  assert.equal(config.killAllProcessesTimeout, 2000);
+});
+
+Deno.test("readConfig() reads several digits before and after the point, and signed exponents", () => {
+  const ms = (value: string) =>
+    readConfig({ KILL_PROCESS_TIMEOUT: value }).config.killProcessTimeout;
+  assert.equal(ms("12.5"), 12500);
+  assert.equal(ms(".25"), 250);
+  assert.equal(ms("1e-3"), 1);
+  assert.equal(ms("1E+3"), 1_000_000);
+});

@@ -768,3 +768,78 @@ Deno.test("envFileReadProblem() names a listed name that is not UTF-8 instead of
     "unable to read it: Permission denied",
   );
 });
+
+Deno.test("compareByBytes() puts a prefix first and compares past an equal start", () => {
+  assert.ok(compareByBytes("a", "ab") < 0);
+  assert.ok(compareByBytes("ab", "a") > 0);
+  assert.ok(compareByBytes("ab", "ac") < 0);
+  assert.ok(compareByBytes("ac", "ab") > 0);
+  assert.equal(compareByBytes("ab", "ab"), 0);
+});
+
+Deno.test("shellDumpEntries() leaves out every variable bash holds read-only", () => {
+  // UID is never exported at all (NEVER_EXPORTED), and no other name
+  // becomes it.
+  const { entries, omitted } = shellDumpEntries({
+    BASHOPTS: "x",
+    BASH_VERSINFO: "x",
+    EUID: "x",
+    PPID: "x",
+    SHELLOPTS: "x",
+    UID: "x",
+    OK: "x",
+  });
+  assert.deepEqual(entries.map((e) => e.name), ["OK"]);
+  assert.deepEqual(omitted, [
+    { name: "BASHOPTS", reason: 'bash holds "BASHOPTS" read-only' },
+    { name: "BASH_VERSINFO", reason: 'bash holds "BASH_VERSINFO" read-only' },
+    { name: "EUID", reason: 'bash holds "EUID" read-only' },
+    { name: "PPID", reason: 'bash holds "PPID" read-only' },
+    { name: "SHELLOPTS", reason: 'bash holds "SHELLOPTS" read-only' },
+  ]);
+});
+
+Deno.test("shellDumpEntries() sorts renamed entries and name clashes in with the rest", () => {
+  // "a.b" becomes a_b, decided after the names kept as they are; "-a"
+  // would become _a, which is taken, and is left out after "9z" was.
+  const { entries, omitted } = shellDumpEntries({
+    b: "1",
+    "a.b": "2",
+    "9z": "3",
+    _a: "4",
+    "-a": "5",
+  });
+  assert.deepEqual(entries.map((e) => e.shellName), ["_a", "a_b", "b"]);
+  assert.deepEqual(omitted.map((o) => o.name), ["-a", "9z"]);
+});
+
+Deno.test("mergeEnv() over the space takes a replacement no larger than the old value", () => {
+  const space = envBytes(new Map([["A", "1234"]]));
+  // Shorter, though still over the space: it frees room, so it is taken.
+  const shorter = mergeEnv({ A: "12345678" }, new Map([["A", "123456"]]), {
+    clear: false,
+    override: true,
+    spaceBytes: space,
+  });
+  assert.deepEqual(Object.fromEntries(shorter.env), { A: "123456" });
+  assert.deepEqual(shorter.omitted, []);
+  // As long: it takes no more room.
+  const same = mergeEnv({ A: "123456" }, new Map([["A", "654321"]]), {
+    clear: false,
+    override: true,
+    spaceBytes: space,
+  });
+  assert.deepEqual(Object.fromEntries(same.env), { A: "654321" });
+  assert.deepEqual(same.omitted, []);
+});
+
+Deno.test("argumentsArea() of an infinite answer is the floor, as of no answer", () => {
+  assert.equal(argumentsArea(Infinity), 131072);
+});
+
+Deno.test("readOnlyWarning() says a part without a fallback was not written, error or not", () => {
+  assert.equal(
+    readOnlyWarning([{ from: "/etc/x", error: "EROFS" }]),
+    "/etc/x is on a read-only file system: not written",
+  );
+});

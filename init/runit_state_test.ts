@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  allReady,
   checkProblem,
   checksInFlight,
   MIN_UP_MS,
@@ -332,4 +333,24 @@ Deno.test("checksInFlight() gives a service whose check still runs that reason, 
   ]);
   // Nothing in flight: the last look stands.
   assert.equal(checksInFlight(last, [web, db], undefined, NOW), last);
+});
+
+Deno.test("parseStat() reads the first word after leading blanks", () => {
+  assert.equal(parseStat("  run\n"), "run");
+});
+
+Deno.test("checkProblem() of a check that neither exited nor was killed", () => {
+  assert.equal(
+    checkProblem({ kind: "ended", status: { kind: "other", raw: 0x137f } }),
+    "check ended abnormally",
+  );
+});
+
+Deno.test("allReady() is true only when no service has a problem", () => {
+  const ok = readiness(svc({ name: "a" }), NOW);
+  const notUp = readiness(svc({ name: "b", supervised: false }), NOW);
+  assert.equal(allReady([]), true);
+  assert.equal(allReady([ok, ok]), true);
+  assert.equal(allReady([ok, notUp]), false);
+  assert.equal(allReady([notUp, ok]), false);
 });

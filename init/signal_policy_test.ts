@@ -89,3 +89,26 @@ Deno.test("HANDLED_SIGNALS has a decision for every signal, and no fault signal"
     assert.ok(!HANDLED_SIGNAL_NUMBERS.includes(sig), `${sig}`);
   }
 });
+
+Deno.test("decideSignal() says why it ignores a signal (the --verbose log line)", () => {
+  const reason = (signal: number, state: Partial<typeof base>) => {
+    const action = decideSignal(signal, { ...base, ...state });
+    return action.kind === "ignore" ? action.reason : action.kind;
+  };
+  assert.equal(
+    reason(SIGNALS.SIGTERM, { shuttingDown: true }),
+    "shutdown already in progress",
+  );
+  assert.equal(
+    reason(SIGNALS.SIGTTIN, {}),
+    "terminal stop signals are my_init's own",
+  );
+  assert.equal(
+    reason(SIGNALS.SIGHUP, { hasMainCommand: false }),
+    "no main command to forward to",
+  );
+  assert.equal(
+    reason(SIGNALS.SIGHUP, { rewrites: new Map([[SIGNALS.SIGHUP, 0]]) }),
+    "dropped by --rewrite",
+  );
+});

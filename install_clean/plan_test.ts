@@ -109,3 +109,12 @@ Deno.test("failureText() names the apt-get command and its status", () => {
     "install_clean: warning: apt-get install failed with status 100\n",
   );
 });
+
+Deno.test("failureText() names the lists folder of a failed emptying", () => {
+  const steps = planInstall({ recommends: false, aptArgs: ["x"] }).steps;
+  const clear = steps[steps.length - 1];
+  assert.equal(
+    failureText(clear, 1),
+    "install_clean: warning: emptying /var/lib/apt/lists failed with status 1\n",
+  );
+});

@@ -58,3 +58,37 @@ Deno.test("parseEnvBlock() splits at NUL and the first =", () => {
 Deno.test("parseEnvBlock() of nothing is an empty environment", () => {
   assert.equal(parseEnvBlock(new Uint8Array()).size, 0);
 });
+
+Deno.test("decodeBytes() keeps valid sequences of every length and lead byte whole among bytes that are not UTF-8", () => {
+  // The lowest and highest lead byte of each length: C2 DF, E0 EF, F0 F4.
+  const texts = [
+    "\u0080",
+    "\u07ff",
+    "\u0800",
+    "\uffff",
+    "\u{10000}",
+    "\u{10ffff}",
+  ];
+  for (const text of texts) {
+    const utf8 = new TextEncoder().encode(text);
+    assert.equal(decodeBytes(bytes(0xff, ...utf8)), `\udcff${text}`, text);
+    assert.equal(decodeBytes(bytes(...utf8, 0xff)), `${text}\udcff`, text);
+  }
+});
+
+Deno.test("decodeBytes() keeps a leading byte order mark", () => {
+  assert.equal(decodeBytes(bytes(0xef, 0xbb, 0xbf, 0x61)), "\ufeffa");
+  assert.equal(decodeBytes(bytes(0xef, 0xbb, 0xbf, 0xff)), "\ufeff\udcff");
+});
+
+Deno.test("encodeBytes() turns a lone surrogate above the escapes into U+FFFD", () => {
+  assert.deepEqual(encodeBytes("\udd00"), bytes(0xef, 0xbf, 0xbd));
+  assert.deepEqual(encodeBytes("\udfff"), bytes(0xef, 0xbf, 0xbd));
+});
+
+Deno.test("parseEnvBlock() skips an empty entry at the start", () => {
+  assert.deepEqual([...parseEnvBlock(bytes(0, 0x41, 0x3d, 0x31, 0))], [[
+    "A",
+    "1",
+  ]]);
+});

@@ -110,3 +110,22 @@ Deno.test("planWithoutRoot() keeps the caller's own uid, by number without a pas
   assert.equal(planWithoutRoot(me, { uid: 0 }), "refuse");
   assert.equal(planWithoutRoot(me, { uid: undefined }), "refuse");
 });
+
+Deno.test("planSwitch() refuses a non-root caller that differs from the target in any one id", () => {
+  const same = { uid: 1001, euid: 1001, gid: 1002, egid: 1002, groups: [] };
+  for (const key of ["uid", "euid", "gid", "egid"] as const) {
+    assert.equal(planSwitch({ ...same, [key]: 1000 }, target), "refuse", key);
+  }
+});
+
+Deno.test("verifyDrop() fails groups that are missing or swapped, and says none for no group", () => {
+  assert.deepEqual(verifyDrop(target, { ...dropped, groups: [27] }), [
+    "groups are 27, expected 27,1002",
+  ]);
+  assert.deepEqual(verifyDrop(target, { ...dropped, groups: [27, 5] }), [
+    "groups are 5,27, expected 27,1002",
+  ]);
+  assert.deepEqual(verifyDrop(target, { ...dropped, groups: [] }), [
+    "groups are none, expected 27,1002",
+  ]);
+});

@@ -355,3 +355,131 @@ exit 0
 async function exists(path: string): Promise<boolean> {
   return await Deno.stat(path).then(() => true, () => false);
 }
+
+/**
+ * Runs install_clean as PID 1 with a stand-in apt-get whose `update` logs
+ * each stop signal it gets and exits 0 once it has had `signals.length`;
+ * sends them one by one, each once the previous one has reached apt-get.
+ * The exit code and the stand-in's log.
+ */
+async function stopDuringUpdate(
+  signals: Deno.Signal[],
+): Promise<{ code: number; log: string[] }> {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/lists`);
+    await Deno.writeTextFile(
+      `${dir}/apt-get`,
+      `#!/bin/sh
+echo "apt-get $1" >> "$LOG"
+if [ "$1" = update ]; then
+  n=0
+  got() { echo "update got $1" >> "$LOG"; n=$((n + 1)); }
+  trap 'got INT' INT; trap 'got HUP' HUP; trap 'got TERM' TERM
+  touch "$READY"
+  until [ "$n" -ge "$EXPECT" ]; do sleep 0.02; done
+fi
+exit 0
+`,
+      { mode: 0o755 },
+    );
+    const child = new Deno.Command("/usr/bin/unshare", {
+      args: [
+        "--mount",
+        "--propagation",
+        "private",
+        "--pid",
+        "--fork",
+        "--mount-proc",
+        "--kill-child",
+        "/bin/sh",
+        "-c",
+        `mount --bind "$LISTS_DIR" ${LISTS} || exit 99; PATH="$TOOL_PATH" exec "$@"`,
+        "sh",
+        INSTALL_CLEAN,
+        "nginx",
+      ],
+      env: {
+        PATH: "/usr/sbin:/usr/bin:/sbin:/bin",
+        TOOL_PATH: `${dir}:/usr/bin:/bin`,
+        LOG: `${dir}/log`,
+        READY: `${dir}/ready`,
+        LISTS_DIR: `${dir}/lists`,
+        EXPECT: String(signals.length),
+      },
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20000);
+    try {
+      const deadline = Date.now() + 15000;
+      const until = async (what: string, ok: () => Promise<boolean>) => {
+        while (!await ok()) {
+          assert.ok(Date.now() < deadline, what);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      await until("apt-get update never started", () => exists(`${dir}/ready`));
+      const pid1 = Number(
+        (await Deno.readTextFile(
+          `/proc/${child.pid}/task/${child.pid}/children`,
+        )).trim(),
+      );
+      for (const [i, signal] of signals.entries()) {
+        Deno.kill(pid1, signal);
+        await until(
+          `apt-get did not get ${signal}`,
+          async () =>
+            (await Deno.readTextFile(`${dir}/log`)).split("\n")
+              .filter((l) => l.startsWith("update got")).length > i,
+        );
+      }
+      const { code } = await child.status;
+      return {
+        code,
+        log: (await Deno.readTextFile(`${dir}/log`)).trimEnd().split("\n"),
+      };
+    } finally {
+      clearTimeout(timer);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test({
+  name:
+    "install_clean passes INT, HUP and TERM on as they are, then cleans and exits 128+N",
+  ignore,
+  fn: async () => {
+    for (
+      const [signal, code] of [["INT", 130], ["HUP", 129], [
+        "TERM",
+        143,
+      ]] as const
+    ) {
+      assert.deepEqual(await stopDuringUpdate([`SIG${signal}`]), {
+        code,
+        log: ["apt-get update", `update got ${signal}`, "apt-get clean"],
+      }, signal);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "install_clean exits 128+N of the first stop signal: INT then TERM gives 130",
+  ignore,
+  fn: async () => {
+    assert.deepEqual(await stopDuringUpdate(["SIGINT", "SIGTERM"]), {
+      code: 130,
+      log: [
+        "apt-get update",
+        "update got INT",
+        "update got TERM",
+        "apt-get clean",
+      ],
+    });
+  },
+});

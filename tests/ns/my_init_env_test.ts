@@ -420,3 +420,41 @@ Deno.test({
     assert.equal(r.shared.value, " a \\n\n");
   },
 });
+
+Deno.test({
+  name:
+    "my_init on a read-only /etc re-reads /run/container_environment after each startup script",
+  ignore,
+  async fn() {
+    const r = await runSandbox({
+      // /etc read-only from before my_init starts, my_init still PID 1.
+      command: [
+        "/bin/sh",
+        "-c",
+        'mount --bind /etc /etc && mount -o remount,bind,ro /etc && exec "$0" "$@"',
+        MY_INIT,
+        "--skip-runit",
+        "--",
+        "env",
+        "-0",
+      ],
+      env: { GIVEN: "fromdocker", GONE: "removed by the script" },
+      files: {
+        // The README's script for either root ("Read-only root").
+        "/etc/my_init.d/10_set": script(
+          'dir=/etc/container_environment\n[ -w "$dir" ] || dir=/run/container_environment\n' +
+            'printf added >"$dir/ADDED"\nrm "$dir/GONE"',
+        ),
+      },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /read-only file system: writing \/run\/container_environment, /,
+    );
+    const env = parseEnv0(r.stdout);
+    assert.equal(env.get("ADDED"), "added", "set by the script");
+    assert.equal(env.has("GONE"), false, "removed by the script");
+    assert.equal(env.get("GIVEN"), "fromdocker");
+  },
+});

@@ -451,3 +451,32 @@ Deno.test({
     assert.equal(r.shared.shm, "", r.stderr);
   },
 });
+
+Deno.test({
+  name: "my_init takes the terminal back once the main command has exited",
+  ignore,
+  async fn() {
+    // After the command, my_init's log lines and a shell that started it
+    // need the terminal's foreground again. A pre-shutdown script (runit
+    // on, so that one runs) looks at my_init's group and its terminal's
+    // foreground group after the main command has exited.
+    const look = "ps -o pgid=,tpgid= -p $PPID > /shared/pg";
+    const r = await runSandbox({
+      command: [
+        "script",
+        "-qfec",
+        `${MY_INIT} --skip-startup-files -- sh -c 'exit 3'`,
+        "/dev/null",
+      ],
+      files: { "/etc/my_init.pre_shutdown.d/10_look": script(look) },
+    });
+    assert.equal(r.code, 3, r.stderr + r.stdout);
+    const [pgid, tpgid] = (r.shared.pg ?? "").trim().split(/\s+/).map(Number);
+    assert.ok(pgid > 0, `no pre-shutdown look: ${r.shared.pg}`);
+    assert.equal(
+      tpgid,
+      pgid,
+      `the terminal stayed with the main command's group: ${r.shared.pg}`,
+    );
+  },
+});

@@ -1149,3 +1149,43 @@ for (const mode of ["daemon", "one-shot"] as const) {
     },
   });
 }
+
+Deno.test({
+  name:
+    "my_init lets a service's log service drain its pipe at the stop: the last line is written",
+  ignore,
+  async fn() {
+    // runit's svlogd (log/) writes the service's output to a file. Here it
+    // starts reading only once the service is being stopped, so both lines
+    // are still in the pipe while my_init ends runsv and runsvdir, and the
+    // kill-all's TERM must let the log service finish (runsv gives it a
+    // session of its own, and svlogd ends at the end of its pipe).
+    const { out, result } = await withSandbox(
+      {
+        args: [],
+        files: {
+          "/etc/service/svc/run": bash([
+            "exec 2>&1",
+            "trap 'echo last line; touch /shared/stopping; exit 0' TERM",
+            "echo first line",
+            "touch /shared/up",
+            "while :; do sleep 0.1; done",
+          ].join("\n")),
+          "/etc/service/svc/log/run": bash([
+            "trap '' TERM",
+            "until [ -e /shared/stopping ]; do sleep 0.05; done",
+            "mkdir -p /shared/log && exec svlogd /shared/log",
+          ].join("\n")),
+        },
+      },
+      async (box, done) => {
+        await box.waitFor("up");
+        await box.kill("SIGTERM");
+        await done;
+        return await box.read("log/current");
+      },
+    );
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(result, "first line\nlast line\n");
+  },
+});
