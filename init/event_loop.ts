@@ -34,6 +34,7 @@
  */
 
 import { C, errno, LAYOUT, libc } from "../lib/libc.ts";
+import { gcDue } from "./gc_policy.ts";
 import { pollTimeoutMs, TimerQueue } from "./timer_queue.ts";
 import * as log from "./log.ts";
 
@@ -46,6 +47,10 @@ const watches = new Map<number, ReadyHandler>();
 let pollfds = new Uint8Array(0);
 let pollfdsStale = true;
 let turnQueued = false;
+/** V8's collector, when the runtime was started with `--expose-gc`. */
+const collect = (globalThis as { gc?: () => void }).gc;
+let turnsSinceGc = 0;
+let lastGc = performance.now();
 
 /**
  * Runs `fn` once after `ms` milliseconds (any length; 0 means the next
@@ -140,6 +145,14 @@ function turn(): void {
       if (handler) guarded(() => handler(revents));
     }
   }
-  for (const fn of timers.takeDue(performance.now())) guarded(fn);
+  const now = performance.now();
+  for (const fn of timers.takeDue(now)) guarded(fn);
+  turnsSinceGc++;
+  if (collect && gcDue(turnsSinceGc, now - lastGc)) {
+    // init/gc_policy.ts: what a busy PID 1 would otherwise keep.
+    collect();
+    turnsSinceGc = 0;
+    lastGc = performance.now();
+  }
   if (watches.size > 0 || timers.size > 0) queueTurn();
 }

@@ -117,7 +117,10 @@ async function run(state: RunState): Promise<number | "stopping"> {
   // Before anything that may fork up to the pids limit: the runtime's one
   // late thread (init/runtime_threads.ts).
   if (await lateThreadStarted() === "missing") {
-    log.debug("The runtime's late thread did not appear; starting anyway");
+    log.warn(
+      "The runtime's SIGUSR1 listener thread did not appear; starting " +
+        "anyway (at a pids limit, its late start could end PID 1)",
+    );
   }
   if (state.shuttingDown) return aborted();
   if (!options.skipRunit) {

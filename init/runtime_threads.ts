@@ -18,10 +18,13 @@ import { sleep } from "./time.ts";
 
 /**
  * Up to this long after the runtime started (performance.now()) the thread
- * is waited for: past the runtime's 500 ms, with room for a loaded
- * machine. A runtime that creates no such thread costs this once at boot.
+ * is waited for: far past the runtime's 500 ms, because on a loaded machine
+ * it came later (with 1.5 s, 3 of 20 boots at a pids limit, 5 booting at
+ * once beside other tests, went on without it and died at the stop). A
+ * runtime that creates no such thread would cost this at every boot:
+ * runtime_threads_test.ts checks that the pinned one does.
  */
-export const LATE_THREAD_DEADLINE_MS = 1500;
+export const LATE_THREAD_DEADLINE_MS = 5000;
 
 /** How often /proc/self/task is looked at meanwhile. */
 const LOOK_EVERY_MS = 20;

@@ -48,10 +48,12 @@ export const TOOLS = {
 /**
  * Runtime flags per tool. PID 1 lives as long as the container and does
  * little computing: V8's lite mode (no optimizing compiler) takes ~3.4 MB
- * off its resident memory at no measured start-up cost (bench/fig_flags.ts).
+ * off its resident memory at no measured start-up cost (bench/fig_flags.ts);
+ * `--expose-gc` lets its event loop collect garbage under churn
+ * (init/gc_policy.ts).
  */
 export const TOOL_FLAGS: Readonly<Record<string, readonly string[]>> = {
-  my_init: ["--v8-flags=--lite-mode"],
+  my_init: ["--v8-flags=--lite-mode,--expose-gc"],
 };
 
 /** Where the image keeps the runtime and bundles. */
