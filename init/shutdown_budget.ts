@@ -46,6 +46,14 @@ const RESERVE_MS = 1000;
 export const SCRIPT_TERM_MS = 500;
 
 /**
+ * What a script started after its directory's share is spent still gets
+ * before its SIGTERM, as far as the deadline allows: without it, such a
+ * script got SIGTERM the moment it started (my_init's timers fire within
+ * microseconds), and a quick one (a marker, a notification) never ran.
+ */
+export const SCRIPT_FLOOR_MS = 250;
+
+/**
  * The least time a SIGKILL gets to be reaped, even past the deadline: a
  * killed process is reaped within milliseconds unless it is stuck in the
  * kernel, and without its status the main command's exit code is lost.
@@ -124,9 +132,10 @@ export function phaseLimits(
   const termMs = phase.endsWith("scripts")
     ? Math.min(budget.scriptTermMs, room)
     : 0;
+  const floor = phase.endsWith("scripts") ? SCRIPT_FLOOR_MS : 0;
   const graceMs = Math.max(
     0,
-    Math.min(budget.capMs[phase] - usedMs, room - termMs),
+    Math.min(Math.max(budget.capMs[phase] - usedMs, floor), room - termMs),
   );
   const killWaitMs = Math.min(
     KILL_WAIT_MS,

@@ -5,6 +5,7 @@ import {
   type Phase,
   phaseLimits,
   PHASES,
+  SCRIPT_FLOOR_MS,
   seconds,
   shutdownBudget,
   ShutdownClock,
@@ -104,8 +105,19 @@ Deno.test("phaseLimits() counts what the earlier scripts of a directory used aga
     termMs: 500,
     killWaitMs: 1500,
   });
+  // Spent: a later script still gets SCRIPT_FLOOR_MS, within the room.
   assert.equal(
     phaseLimits(budget, "pre-shutdown scripts", 4000, 4000).graceMs,
+    SCRIPT_FLOOR_MS,
+  );
+  // No room left before the later phases' reserves: nothing.
+  assert.equal(
+    phaseLimits(budget, "pre-shutdown scripts", 7900, 4000).graceMs,
+    0,
+  );
+  // Other phases get no floor.
+  assert.equal(
+    phaseLimits(budget, "main command", 0, 3000).graceMs,
     0,
   );
 });

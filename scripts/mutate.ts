@@ -44,6 +44,12 @@ export const FILES: Record<string, string[]> = {
   "init/escalation.ts": ["init/escalation_test.ts"],
   "setuser/credentials.ts": ["setuser/credentials_test.ts"],
   "install_clean/plan.ts": ["install_clean/plan_test.ts"],
+  "init/timer_queue.ts": ["init/timer_queue_test.ts"],
+  "init/time.ts": ["init/time_test.ts"],
+  "lib/signalfd.ts": ["lib/signalfd_test.ts"],
+  "init/oom.ts": ["init/oom_test.ts"],
+  "init/gc_policy.ts": ["init/gc_policy_test.ts"],
+  "init/shutdown_budget.ts": ["init/shutdown_budget_test.ts"],
 };
 
 const RESULTS = "results/mutate";

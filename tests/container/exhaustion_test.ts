@@ -45,6 +45,12 @@ while :; do
 done
 `;
 
+/** The issue's case: one service that allocates until the OOM killer ends it. */
+const ALLOCATOR = `#!/bin/sh
+# 1 MB more at a time until the OOM killer ends it; runsv starts it again.
+exec perl -e 'my @a; while (1) { push @a, "a" x (1024 * 1024) }'
+`;
+
 /** The host path of a container's cgroup for `controller` (v1 or v2). */
 async function cgroupDir(pid: number, controller: string): Promise<string> {
   const lines = (await Deno.readTextFile(`/proc/${pid}/cgroup`)).split("\n");
@@ -105,6 +111,8 @@ async function pid1Threads(pid: number): Promise<string> {
 interface Boot {
   /** What went wrong, for the report; undefined when all held. */
   problem?: string;
+  /** runsvdir was killed and my_init ended the container in order. */
+  runitEnded?: boolean;
 }
 
 /**
@@ -117,6 +125,7 @@ async function boot(
   run: string,
   limits: string[],
   atLimit: (pid: number) => Promise<boolean>,
+  options: { runitMayDie?: boolean } = {},
 ): Promise<Boot> {
   const dir = await tempDir();
   await Deno.writeTextFile(`${dir.path}/run`, run, { mode: 0o755 });
@@ -143,6 +152,15 @@ async function boot(
     const running = await c.inspect("{{.State.Running}}");
     if (running !== "true") {
       const logs = await c.logs();
+      // The OOM killer may take runsvdir once the services are gone (all
+      // rank alike above PID 1): my_init then stops the rest in order and
+      // exits with runit's status, as in daemon mode it always does.
+      if (
+        options.runitMayDie &&
+        /\*\*\* Runit exited with status 137/.test(logs)
+      ) {
+        return { runitEnded: true };
+      }
       return {
         problem: `${c.name}: PID 1 died at the limit (exit ${await c.inspect(
           "{{.State.ExitCode}}",
@@ -198,15 +216,35 @@ Deno.test(`pids limit: PID 1 survives a service forking until --pids-limit 60, $
   report(boots);
 });
 
-Deno.test(`memory limit: the OOM killer takes a service's processes, never PID 1, --memory 64m, ${BOOTS} boots, and the default stop exits 0`, async () => {
+Deno.test(`memory limit: the OOM killer takes a service that allocates, never PID 1, --memory 64m, ${BOOTS} boots, and the default stop exits 0`, async () => {
   const boots = await batches(BOOTS, AT_ONCE, () =>
+    boot(
+      "alloc",
+      ALLOCATOR,
+      ["--memory", "64m", "--memory-swap", "64m"],
+      async (pid) => await oomKills(await cgroupDir(pid, "memory")) >= 1,
+    ));
+  report(boots);
+});
+
+Deno.test("memory limit: many processes smaller than PID 1, --memory 64m, 10 boots: the OOM killer never takes PID 1", async () => {
+  // By size alone PID 1 is the kernel's pick here: on the image of the
+  // commit before, it was killed within seconds (exit 137, no log line).
+  const boots = await batches(10, AT_ONCE, () =>
     boot(
       "hog",
       MEMORY_HOG,
       ["--memory", "64m", "--memory-swap", "64m"],
       async (pid) => await oomKills(await cgroupDir(pid, "memory")) >= 1,
+      { runitMayDie: true },
     ));
   report(boots);
+  const ended = boots.filter((b) => b.runitEnded).length;
+  if (ended > 0) {
+    console.log(
+      `${ended} of ${boots.length}: runsvdir taken after the services; my_init stopped in order`,
+    );
+  }
 });
 
 Deno.test("memory limit: PID 1's children rank above it for the OOM killer", async () => {
