@@ -11,7 +11,7 @@ import { type ExitStatus } from "../lib/exit_status.ts";
 import { spawn, SpawnError, spawnFailureExitCode } from "../lib/spawn.ts";
 import type { Reaper } from "./reaper.ts";
 import { escalate } from "./escalation.ts";
-import { rankBelowChild } from "./oom.ts";
+import { spawnRankedBelow } from "./oom.ts";
 import { within } from "./time.ts";
 import * as log from "./log.ts";
 
@@ -58,14 +58,14 @@ export function start(
   options: StartOptions,
 ): Started {
   try {
-    const pid = spawn(argv, {
-      env: options.env,
-      cwd: options.cwd,
-      newProcessGroup: options.group,
-      foregroundTty: options.foregroundTty,
-    });
-    // Before it can fork much: its children inherit the score.
-    rankBelowChild(pid);
+    const pid = spawnRankedBelow(() =>
+      spawn(argv, {
+        env: options.env,
+        cwd: options.cwd,
+        newProcessGroup: options.group,
+        foregroundTty: options.foregroundTty,
+      })
+    );
     return {
       ok: true,
       child: {

@@ -81,12 +81,20 @@ function read(path: string): string | undefined {
   }
 }
 
+let restoreFails = false;
+
 /**
- * Raises the oom_score_adj of the child `pid` (just started) over this
- * process's. Never throws: a child that already exited, or a /proc that
- * cannot be written, leaves it as it is (debug line).
+ * Runs `spawnChild` with this process's oom_score_adj raised to the
+ * children's (childOomScoreAdj), then lowers it back, so that the child
+ * inherits the score from its first instruction: written after the spawn,
+ * a runsvdir had already forked some runsv (and their services) at PID 1's
+ * score (seen in 1 boot of 2 with podman). Lowering back to where it was
+ * needs no privilege (the kernel refuses only below the score a privileged
+ * writer last set). Should it fail once, PID 1 is left at the children's
+ * score: it says so, and later children get theirs after their spawn.
+ * Never throws but what `spawnChild` throws.
  */
-export function rankBelowChild(pid: number): void {
+export function spawnRankedBelow(spawnChild: () => number): number {
   const own = Number(read("/proc/self/oom_score_adj")?.trim());
   const rss = parseVmRss(read("/proc/self/status") ?? "");
   const limit = parseMemoryLimit(
@@ -95,13 +103,34 @@ export function rankBelowChild(pid: number): void {
     read("/proc/meminfo"),
   );
   if (!Number.isInteger(own) || rss === undefined || limit === undefined) {
-    return;
+    return spawnChild();
   }
   const adj = childOomScoreAdj(own, rss, limit);
-  if (adj === own) return;
+  if (adj === own) return spawnChild();
+  if (restoreFails || !write("/proc/self/oom_score_adj", adj)) {
+    const pid = spawnChild();
+    write(`/proc/${pid}/oom_score_adj`, adj);
+    return pid;
+  }
   try {
-    Deno.writeTextFileSync(`/proc/${pid}/oom_score_adj`, `${adj}\n`);
+    return spawnChild();
+  } finally {
+    if (!write("/proc/self/oom_score_adj", own)) {
+      restoreFails = true;
+      log.warn(
+        `Cannot lower my OOM score back to ${own}: it stays ${adj}, as my ` +
+          "children's",
+      );
+    }
+  }
+}
+
+function write(path: string, value: number): boolean {
+  try {
+    Deno.writeTextFileSync(path, `${value}\n`);
+    return true;
   } catch (e) {
-    log.debug(`Cannot set the OOM score of PID ${pid}: ${e}`);
+    log.debug(`Cannot write ${path}: ${e}`);
+    return false;
   }
 }
