@@ -46,6 +46,11 @@ export interface StartOptions {
   group?: boolean;
   /** Make its group the foreground group of this terminal fd. */
   foregroundTty?: number;
+  /**
+   * Its OOM score from its first instruction (init/oom.ts), for a child
+   * that forks at once (runsvdir); else it is written after the spawn.
+   */
+  inheritOomScore?: boolean;
 }
 
 /**
@@ -58,13 +63,15 @@ export function start(
   options: StartOptions,
 ): Started {
   try {
-    const pid = spawnRankedBelow(() =>
-      spawn(argv, {
-        env: options.env,
-        cwd: options.cwd,
-        newProcessGroup: options.group,
-        foregroundTty: options.foregroundTty,
-      })
+    const pid = spawnRankedBelow(
+      () =>
+        spawn(argv, {
+          env: options.env,
+          cwd: options.cwd,
+          newProcessGroup: options.group,
+          foregroundTty: options.foregroundTty,
+        }),
+      { inherit: options.inheritOomScore },
     );
     return {
       ok: true,

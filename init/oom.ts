@@ -84,17 +84,23 @@ function read(path: string): string | undefined {
 let restoreFails = false;
 
 /**
- * Runs `spawnChild` with this process's oom_score_adj raised to the
- * children's (childOomScoreAdj), then lowers it back, so that the child
- * inherits the score from its first instruction: written after the spawn,
- * a runsvdir had already forked some runsv (and their services) at PID 1's
- * score (seen in 1 boot of 2 with podman). Lowering back to where it was
- * needs no privilege (the kernel refuses only below the score a privileged
- * writer last set). Should it fail once, PID 1 is left at the children's
- * score: it says so, and later children get theirs after their spawn.
- * Never throws but what `spawnChild` throws.
+ * Runs `spawnChild` and gives the child its score (childOomScoreAdj).
+ * `inherit`: this process's own score is raised to the child's for the
+ * spawn and lowered back, so that the child has it from its first
+ * instruction: written after the spawn, a runsvdir had already forked some
+ * runsv (and their services) at PID 1's score (seen in 1 boot of 2 with
+ * podman). Only for runsvdir, at boot: under memory pressure a spawn can
+ * stall in reclaim, and PID 1 would be the kernel's first pick meanwhile
+ * (seen once in 10 boots, spawning a post-shutdown script). Lowering back
+ * to where it was needs no privilege (the kernel refuses only below the
+ * score a privileged writer last set); should it fail once, PID 1 is left
+ * at the children's score: it says so, and later children get theirs
+ * after their spawn. Never throws but what `spawnChild` throws.
  */
-export function spawnRankedBelow(spawnChild: () => number): number {
+export function spawnRankedBelow(
+  spawnChild: () => number,
+  options: { inherit?: boolean } = {},
+): number {
   const own = Number(read("/proc/self/oom_score_adj")?.trim());
   const rss = parseVmRss(read("/proc/self/status") ?? "");
   const limit = parseMemoryLimit(
@@ -107,7 +113,10 @@ export function spawnRankedBelow(spawnChild: () => number): number {
   }
   const adj = childOomScoreAdj(own, rss, limit);
   if (adj === own) return spawnChild();
-  if (restoreFails || !write("/proc/self/oom_score_adj", adj)) {
+  if (
+    !options.inherit || restoreFails ||
+    !write("/proc/self/oom_score_adj", adj)
+  ) {
     const pid = spawnChild();
     write(`/proc/${pid}/oom_score_adj`, adj);
     return pid;

@@ -47,6 +47,7 @@ export function startRunit(state: RunState): boolean {
   const started = start(state.reaper, ["runsvdir", "-P", SERVICE_DIR], {
     env: state.env,
     group: true,
+    inheritOomScore: true,
   });
   if (!started.ok) {
     log.error(`Cannot start runit: ${started.message}`);

@@ -190,6 +190,21 @@ async function boot(
   }
 }
 
+/**
+ * The OOM killer may take runsvdir too: it ranks with the services it
+ * starts. my_init then stops the rest in order and exits with runit's
+ * status (137), as it does whenever runit dies in daemon mode: PID 1 was
+ * not the victim, but that boot had no stop of its own. Said, not hidden.
+ */
+function reportRunitEnded(boots: Boot[]): void {
+  const ended = boots.filter((b) => b.runitEnded).length;
+  if (ended > 0) {
+    console.log(
+      `${ENGINE}: ${ended} of ${boots.length} boots: the OOM killer took runsvdir; my_init stopped in order`,
+    );
+  }
+}
+
 function report(boots: Boot[]): void {
   const failed = boots.filter((b) => b.problem !== undefined);
   assert.equal(
@@ -223,8 +238,10 @@ Deno.test(`memory limit: the OOM killer takes a service that allocates, never PI
       ALLOCATOR,
       ["--memory", "64m", "--memory-swap", "64m"],
       async (pid) => await oomKills(await cgroupDir(pid, "memory")) >= 1,
+      { runitMayDie: true },
     ));
   report(boots);
+  reportRunitEnded(boots);
 });
 
 Deno.test("memory limit: many processes smaller than PID 1, --memory 64m, 10 boots: the OOM killer never takes PID 1", async () => {
@@ -239,12 +256,7 @@ Deno.test("memory limit: many processes smaller than PID 1, --memory 64m, 10 boo
       { runitMayDie: true },
     ));
   report(boots);
-  const ended = boots.filter((b) => b.runitEnded).length;
-  if (ended > 0) {
-    console.log(
-      `${ended} of ${boots.length}: runsvdir taken after the services; my_init stopped in order`,
-    );
-  }
+  reportRunitEnded(boots);
 });
 
 Deno.test("memory limit: PID 1's children rank above it for the OOM killer", async () => {
