@@ -76,6 +76,11 @@ const SUMMARY: SummaryRow[] = [
   { figure: "3", metric: "t", label: "graceful stop, 10 services" },
   { figure: "5", metric: "kill", label: "reap 2,000 killed orphans" },
   {
+    figure: "11",
+    metric: "final",
+    label: "RssAnon of PID 1 after the churn of 1,000 orphans/s",
+  },
+  {
     figure: "9",
     metric: "healthy",
     label: "podman: `run -d` -> healthy",

@@ -108,6 +108,29 @@ Deno.test("readmeBlock() sets ours beside phusion, the runtime and tini", () => 
   );
 });
 
+Deno.test("readmeBlock() takes figure 11's my_init row though it has no ours", () => {
+  const block = readmeBlock({
+    ...RESULTS,
+    figures: [{
+      id: "11",
+      title: "Churn",
+      metrics: [{
+        key: "final",
+        label: "RssAnon at end",
+        unit: "MB",
+        digits: 1,
+      }],
+      rows: [{ subject: "my_init", cells: { final: stats(12.4) } }],
+      notes: [],
+    }],
+  }, "r.md");
+  ok(
+    /\| 11\. RssAnon of PID 1 after the churn of 1,000 orphans\/s +\| +12\.4 MB \| +\| +\| +\|/
+      .test(block),
+    block,
+  );
+});
+
 Deno.test("formatMarkdown() output of a block is stable under deno fmt", async () => {
   const block = (await formatMarkdown(readmeBlock(RESULTS, "r.md"))).trimEnd();
   const text = replaceBlock(`# T\n\n${BEGIN}\n${END}\n`, block);

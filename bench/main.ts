@@ -9,11 +9,17 @@
  * Figures: 1 one-shot, 2 idle memory, 3 graceful stop, 4 stubborn stop,
  * 5 reaping, 6 setuser, 7 boot, 8 runtime flags (PID namespaces on the
  * host); 9 container `run -d` -> healthy, `stop`, `run --rm`; 10 image size
- * (podman and the docker CLI; they need `make image`).
+ * (podman and the docker CLI; they need `make image`); 11 PID 1's memory
+ * under 1,000 orphans a second (a PID namespace on the host). Figure 11
+ * alone takes BENCH_CHURN_SECONDS (10 minutes by default) of a full run.
  *
  * Environment:
  *   BENCH_RUNS=N      runs per figure (default: per figure, 1 to 20)
- *   BENCH_ONLY=1,3    only these figures (1-10; 3 and 7 share their runs)
+ *   BENCH_ONLY=1,3    only these figures (1-11; 3 and 7 share their runs)
+ *   BENCH_CHURN_SECONDS=N  length of figure 11's churn (default 600; each
+ *                     of its BENCH_RUNS runs takes that long)
+ *   BENCH_CHURN_PHUSION=1  figure 11 also churns phusion's my_init (after
+ *                     ours: as long again)
  *   BENCH_DIST=dir    where our build is (default dist)
  *   BENCH_OUT=dir     where results go (default bench/results)
  *   BENCH_README=1|0  rewrite README.md's block or not (default: only
@@ -49,6 +55,7 @@ import { oneShot } from "./fig_oneshot.ts";
 import { idleMemory } from "./fig_memory.ts";
 import { runitStop, stubbornStop } from "./fig_runit.ts";
 import { reaping } from "./fig_reap.ts";
+import { churnMemory, churnSeconds } from "./fig_churn.ts";
 import { setuserStart } from "./fig_setuser.ts";
 import { runtimeFlags } from "./fig_flags.ts";
 import { updateReadme } from "./_readme.ts";
@@ -73,6 +80,8 @@ const STEPS: { ids: string[]; runs: number; measure: Measure }[] = [
   { ids: ["3", "7"], runs: 5, measure: runitStop },
   { ids: ["4"], runs: 3, measure: stubbornStop },
   { ids: ["5"], runs: 3, measure: reaping },
+  // 10 minutes by default (BENCH_CHURN_SECONDS); one run is the figure.
+  { ids: ["11"], runs: 1, measure: churnMemory },
   // Last: the engine and its containers load the machine more than the rest.
   { ids: ["9"], runs: 5, measure: containerLifecycle },
   { ids: ["10"], runs: 1, measure: imageSize },
@@ -107,6 +116,11 @@ function readKnobs(): { runs?: number; only?: Set<string> } {
         );
       }
     }
+  }
+  try {
+    churnSeconds(Deno.env.get("BENCH_CHURN_SECONDS"));
+  } catch (e) {
+    fail(e instanceof Error ? e.message : String(e));
   }
   return { runs, only };
 }

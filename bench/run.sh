@@ -2,10 +2,11 @@
 # make bench: installs the peer inits and tools from Debian when missing
 # (python3 for phusion's my_init and setuser, which are run from
 # PHUSION_DIR, never copied), then runs the harness (bench/main.ts). Knobs:
-# BENCH_RUNS=N, BENCH_ONLY=1,3, BENCH_README=0|1, PHUSION_DIR, PHUSION_IMAGE
-# (see bench/main.ts). The container figures (9, 10) need the image (`make
-# bench` builds it first) and podman. Exit codes: the harness's (0 ran, 1
-# could not run); 1 when a package cannot be installed.
+# BENCH_RUNS=N, BENCH_ONLY=1,3, BENCH_README=0|1, BENCH_CHURN_SECONDS=N,
+# BENCH_CHURN_PHUSION=1, PHUSION_DIR, PHUSION_IMAGE (see bench/main.ts).
+# The container figures (9, 10) need the image (`make bench` builds it
+# first) and podman; figure 11 takes 10 minutes. Exit codes: the harness's
+# (0 ran, 1 could not run); 1 when a package cannot be installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
