@@ -145,17 +145,22 @@ export interface ChurnRun {
   zombies: number;
 }
 
-/** Idle, final and max RssAnon and the growth (final - idle), MB. */
+/**
+ * Idle, final and max RssAnon, the growth (final - idle) and the peak over
+ * idle (max - idle), MB.
+ */
 export function anonSummary(
   run: Pick<ChurnRun, "idle" | "samples">,
-): { idle: number; final: number; max: number; growth: number } {
+): { idle: number; final: number; max: number; growth: number; peak: number } {
   const all = [run.idle, ...run.samples];
   const final = all[all.length - 1].anon;
+  const max = Math.max(...all.map((s) => s.anon));
   return {
     idle: run.idle.anon,
     final,
-    max: Math.max(...all.map((s) => s.anon)),
+    max,
     growth: final - run.idle.anon,
+    peak: max - run.idle.anon,
   };
 }
 
@@ -236,10 +241,11 @@ async function churnOne(
 export const CHURN_METRICS = [
   { key: "idle", label: "RssAnon idle", unit: "MB", digits: 1 },
   { key: "final", label: "RssAnon at end", unit: "MB", digits: 1 },
+  { key: "growth", label: "end - idle", unit: "MB", digits: 1 },
   { key: "max", label: "RssAnon max", unit: "MB", digits: 1 },
-  { key: "growth", label: "growth", unit: "MB", digits: 1 },
+  { key: "peak", label: "max - idle", unit: "MB", digits: 1 },
   { key: "rss", label: "VmRSS at end", unit: "MB", digits: 1 },
-  { key: "threads", label: "threads max", unit: "count", digits: 0 },
+  { key: "threads", label: "threads in churn (max)", unit: "count", digits: 0 },
   { key: "rate", label: "orphans/s", unit: "count", digits: 0 },
 ] as const;
 
@@ -255,9 +261,14 @@ export function churnRow(subject: string, results: ChurnRun[]): Row {
       final: pick((r) => anonSummary(r).final),
       max: pick((r) => anonSummary(r).max),
       growth: pick((r) => anonSummary(r).growth),
+      peak: pick((r) => anonSummary(r).peak),
       rss: pick((r) => last(r).rss),
+      // The idle sample is left out: the runtime's start-up threads (7 at
+      // 2.5 s) have exited by the first churn sample.
       threads: pick((r) =>
-        Math.max(r.idle.threads, ...r.samples.map((s) => s.threads))
+        Math.max(
+          ...(r.samples.length ? r.samples : [r.idle]).map((s) => s.threads),
+        )
       ),
       rate: pick((r) => r.rate),
     },
@@ -265,9 +276,11 @@ export function churnRow(subject: string, results: ChurnRun[]): Row {
 }
 
 /**
- * The target: RssAnon at the end of the churn within CHURN_GROWTH_MAX_MB of
- * idle (the worst round). n/a when not measured, or when the churn reached
- * less than CHURN_RATE_MIN_SHARE of its rate (then it was not the load the
+ * The target: RssAnon within CHURN_GROWTH_MAX_MB of idle at every sample of
+ * the churn and at its end (the worst round): V8 collects the garbage of
+ * the churn in bursts, so the end alone would pass or fail by the phase of
+ * its collections. n/a when not measured, or when the churn reached less
+ * than CHURN_RATE_MIN_SHARE of its rate (then it was not the load the
  * target names).
  */
 export function churnTarget(figure: Figure, seconds: number): Target {
@@ -275,33 +288,32 @@ export function churnTarget(figure: Figure, seconds: number): Target {
     ? `${seconds / 60} minutes`
     : `${seconds} s`;
   const target =
-    `RssAnon after ${minutes} of ${CHURN_RATE} orphans a second ≤ idle + ${CHURN_GROWTH_MAX_MB} MB`;
-  const idle = cellOf(figure, "my_init", "idle");
-  const final = cellOf(figure, "my_init", "final");
-  const growth = cellOf(figure, "my_init", "growth");
-  const rate = cellOf(figure, "my_init", "rate");
-  if (!idle || !final || !growth || !rate) {
+    `RssAnon during and after ${minutes} of ${CHURN_RATE} orphans a second ≤ idle + ${CHURN_GROWTH_MAX_MB} MB`;
+  const cell = (k: string) => cellOf(figure, "my_init", k);
+  const idle = cell("idle"), final = cell("final"), growth = cell("growth");
+  const max = cell("max"), peak = cell("peak"), rate = cell("rate");
+  if (!idle || !final || !growth || !max || !peak || !rate) {
     return { figure: "11", target, measured: "n/a", pass: undefined };
   }
-  const sign = growth.max >= 0 ? "+" : "";
-  let measured = `${num(final.max, 1)} MB = idle ${
-    num(idle.median, 1)
-  } ${sign}${num(growth.max, 1)} MB (max ${
-    num(cellOf(figure, "my_init", "max")?.max ?? final.max, 1)
-  }) at ${num(rate.min, 0)} orphans/s`;
+  const signed = (v: number) => `${v >= 0 ? "+" : ""}${num(v, 1)}`;
+  let measured = `at end ${num(final.max, 1)} MB (idle ${num(idle.median, 1)} ${
+    signed(growth.max)
+  }), max ${num(max.max, 1)} MB (${signed(peak.max)}) at ${
+    num(rate.min, 0)
+  } orphans/s`;
   const slow = rate.min < CHURN_RATE * CHURN_RATE_MIN_SHARE;
   if (slow) measured += ": churn below the target's rate";
-  const p = cellOf(figure, PHUSION, "growth");
-  if (p) {
-    measured += `; phusion ${
-      num(cellOf(figure, PHUSION, "idle")!.median, 1)
-    } → ${num(cellOf(figure, PHUSION, "final")!.median, 1)} MB`;
+  const p = (k: string) => cellOf(figure, PHUSION, k);
+  if (p("idle") && p("final") && p("max")) {
+    measured += `; phusion ${num(p("idle")!.median, 1)} → ${
+      num(p("final")!.median, 1)
+    } MB (max ${num(p("max")!.max, 1)})`;
   }
   return {
     figure: "11",
     target,
     measured,
-    pass: slow ? undefined : growth.max <= CHURN_GROWTH_MAX_MB,
+    pass: slow ? undefined : peak.max <= CHURN_GROWTH_MAX_MB,
   };
 }
 
@@ -377,7 +389,7 @@ export async function churnMemory(
     } s after start, before the churn; then every ` +
     `${
       SAMPLE_MS / 1000
-    } s, and once when the churn ends ("at end"); growth = at end - idle. ` +
+    } s, and once when the churn ends ("at end"); the target holds every sample to idle + ${CHURN_GROWTH_MAX_MB} MB. ` +
     "orphans/s: counted by the generator over its own run time.",
     ...subjects.flatMap((s) =>
       (results.get(s.name) ?? []).map((r) =>
