@@ -20,6 +20,7 @@ import {
 } from "./_ns.ts";
 import {
   poll,
+  procStat,
   procStatus,
   sleep,
   spawn,
@@ -192,15 +193,17 @@ async function churnOne(
     benchEnv(setup),
   );
   const t0 = owned.spawnedAt;
+  let pid1: number | undefined;
   try {
-    const pid1 = await findPid1(owned.pid, exe);
+    pid1 = await findPid1(owned.pid, exe);
     if (pid1 === undefined) throw new Error(`PID 1 not running ${exe}`);
+    const pid = pid1;
     const at = async (ms: number) => {
       const wait = t0 + ms - performance.now();
       if (wait > 0) await sleep(wait);
     };
     const read = () => {
-      const s = sample(pid1, exe, t0);
+      const s = sample(pid, exe, t0);
       if (!s) throw new Error(`PID 1 gone or not running ${exe}`);
       return s;
     };
@@ -229,10 +232,23 @@ async function churnOne(
       samples,
       orphans: count.orphans,
       rate: count.orphans / count.seconds,
-      zombies: zombiesIn(pid1),
+      zombies: zombiesIn(pid),
     };
   } finally {
     await stop(owned);
+    // PID 1 dies of unshare's death signal a moment after unshare: wait
+    // until it has (its namespace goes with it), so that no churn of this
+    // figure outlives it.
+    if (pid1 !== undefined) {
+      await poll(
+        () => {
+          const state = procStat(pid1!)?.state;
+          return state === undefined || state === "Z" ? true : undefined;
+        },
+        5000,
+        10,
+      );
+    }
     removeSandbox(sandbox);
   }
 }
