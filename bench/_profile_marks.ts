@@ -108,8 +108,8 @@ export const PATCHES: readonly Patch[] = [
   },
   {
     file: "setuser/main.ts",
-    anchor: "  switchTo({",
-    with: '  mark("groups");\n  switchTo({',
+    anchor: "  switchTo(current, {",
+    with: '  mark("groups");\n  switchTo(current, {',
   },
   {
     file: "setuser/main.ts",

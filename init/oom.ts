@@ -82,6 +82,23 @@ function read(path: string): string | undefined {
 }
 
 let restoreFails = false;
+let limitRead: { bytes: number | undefined } | undefined;
+
+/**
+ * The container's memory limit, read at the first spawn only instead of at
+ * every one: it is set when the container starts (a `docker update
+ * --memory` later is not seen; the shift was computed for the old limit).
+ */
+function memoryLimit(): number | undefined {
+  limitRead ??= {
+    bytes: parseMemoryLimit(
+      read("/sys/fs/cgroup/memory.max") ??
+        read("/sys/fs/cgroup/memory/memory.limit_in_bytes"),
+      read("/proc/meminfo"),
+    ),
+  };
+  return limitRead.bytes;
+}
 
 /**
  * Runs `spawnChild` and gives the child its score (childOomScoreAdj).
@@ -103,11 +120,7 @@ export function spawnRankedBelow(
 ): number {
   const own = Number(read("/proc/self/oom_score_adj")?.trim());
   const rss = parseVmRss(read("/proc/self/status") ?? "");
-  const limit = parseMemoryLimit(
-    read("/sys/fs/cgroup/memory.max") ??
-      read("/sys/fs/cgroup/memory/memory.limit_in_bytes"),
-    read("/proc/meminfo"),
-  );
+  const limit = memoryLimit();
   if (!Number.isInteger(own) || rss === undefined || limit === undefined) {
     return spawnChild();
   }

@@ -88,8 +88,7 @@ function findGroupId(spec: string): number {
   return group?.gid ?? fatal(`unable to find group "${spec}": no such group`);
 }
 
-function switchTo(target: Target): void {
-  const current = currentCredentials();
+function switchTo(current: Credentials, target: Target): void {
   const plan = planSwitch(current, target);
   if (plan === "keep") return;
   if (plan === "refuse") {
@@ -197,7 +196,7 @@ function main(invocation: Invocation, callerEnv: Map<string, string>): never {
   } catch (e) {
     fatal(`unable to list the groups of "${user.name}": ${errorMessage(e)}`);
   }
-  switchTo({ name: user.name, uid: user.uid, gid, groups });
+  switchTo(current, { name: user.name, uid: user.uid, gid, groups });
   execAs(invocation, user, callerEnv);
 }
 
