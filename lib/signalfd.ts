@@ -69,9 +69,21 @@ const INFO = LAYOUT.signalfd_siginfo;
 /** Up to this many signals per read. */
 const BATCH = 16;
 
+function decode(buf: Uint8Array, bytes: number): ReceivedSignal[] {
+  const view = new DataView(buf.buffer, buf.byteOffset, bytes);
+  const out: ReceivedSignal[] = [];
+  for (let at = 0; at + INFO.size <= bytes; at += INFO.size) {
+    out.push({
+      signo: view.getUint32(at + INFO.ssi_signo, true),
+      pid: view.getUint32(at + INFO.ssi_pid, true),
+    });
+  }
+  return out;
+}
+
 /**
- * Reads the signals of a signalfd (one opened without `nonblocking` waits
- * in its read), without allocating per read: PID 1 reads on every SIGCHLD, and garbage made per child is
+ * Reads the signals pending on a nonblocking signalfd, without allocating
+ * per read: PID 1 reads on every SIGCHLD, and garbage made per child is
  * what grew its heap under churn (issue 17).
  */
 export class SignalReader {
@@ -79,7 +91,7 @@ export class SignalReader {
   readonly #buf = new Uint8Array(INFO.size * BATCH);
   readonly #view = new DataView(this.#buf.buffer);
 
-  /** A reader of the signalfd `fd`. */
+  /** A reader of `fd`, a signalfd opened with `nonblocking`. */
   constructor(fd: number) {
     this.#fd = fd;
   }
@@ -110,17 +122,15 @@ export class SignalReader {
   }
 }
 
-/**
- * Waits for the next signals on this thread, on a signalfd opened without
- * `nonblocking` (for tools without an event loop).
- */
+/** Waits for the next signals on this thread (for tools without an event loop). */
 export function readSignalsSync(fd: number): ReceivedSignal[] {
-  const reader = new SignalReader(fd);
-  const out: ReceivedSignal[] = [];
-  while (reader.read((signo, pid) => out.push({ signo, pid })) === 0) {
-    // EINTR: a blocking read returns no other way without a signal.
+  const buf = new Uint8Array(INFO.size * BATCH);
+  for (;;) {
+    const n = Number(libc().read(fd, buf, BigInt(buf.length)));
+    if (n > 0) return decode(buf, n);
+    const code = errno();
+    if (code !== C.EINTR) throw new ErrnoError("read from signalfd", code);
   }
-  return out;
 }
 
 /** SIGCHLD, which every reader of children adds to its set. */
