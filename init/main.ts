@@ -26,6 +26,7 @@
 import { readCallerArgs } from "../lib/caller_args.ts";
 import { readCallerEnv } from "../lib/caller_env.ts";
 import { exitCodeOf } from "../lib/exit_status.ts";
+import { afterRunitLoss } from "./runit_loss.ts";
 import { libc } from "../lib/libc.ts";
 import { openSignalFd, SIGCHLD, SignalReader } from "../lib/signalfd.ts";
 import { signalName } from "../lib/signals.ts";
@@ -145,6 +146,12 @@ async function run(state: RunState): Promise<number | "stopping"> {
   ]);
   if (first === "shutdown") return 0;
   state.runsvdirExited = true;
+  // Killed, its runsv supervise on: wait for the stop (init/runit_loss.ts;
+  // startRunit says so).
+  if (afterRunitLoss(first, state.runsvdir!.pid).kind === "carry-on") {
+    await state.shutdownRequested;
+    return 0;
+  }
   const code = exitCodeOf(first);
   log.info(`Runit exited with status ${code}`);
   return code;

@@ -39,6 +39,7 @@ import {
 import type { RunState } from "./run_state.ts";
 import { type Limits, MIN_KILL_WAIT_MS, seconds } from "./shutdown_budget.ts";
 import { timeout, within } from "./time.ts";
+import { afterRunitLoss } from "./runit_loss.ts";
 import * as log from "./log.ts";
 
 /** Starts `runsvdir -P /etc/service` in a process group of its own. */
@@ -56,7 +57,13 @@ export function startRunit(state: RunState): boolean {
   state.runsvdir = started.child;
   state.runsvdir.name = "runit daemon";
   // Once reaped its pid may be another process's: never signal it again.
-  state.runsvdir.exited.then(() => state.runsvdirExited = true);
+  state.runsvdir.exited.then((status) => {
+    state.runsvdirExited = true;
+    if (state.shuttingDown) return;
+    // In either mode: with a main command running, too, the loss is said.
+    const loss = afterRunitLoss(status, started.child.pid);
+    if (loss.kind === "carry-on") log.warn(loss.line);
+  });
   // Its group keeps the terminal's signals away, but signals meant for it
   // go to it alone: runsv dies of a HUP that runsvdir takes as "stop".
   state.runsvdir.group = false;

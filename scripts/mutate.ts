@@ -49,6 +49,7 @@ export const FILES: Record<string, string[]> = {
   "lib/signalfd.ts": ["lib/signalfd_test.ts"],
   "init/oom.ts": ["init/oom_test.ts"],
   "init/gc_policy.ts": ["init/gc_policy_test.ts"],
+  "init/runit_loss.ts": ["init/runit_loss_test.ts"],
   "init/shutdown_budget.ts": ["init/shutdown_budget_test.ts"],
 };
 

@@ -1,0 +1,28 @@
+import assert from "node:assert/strict";
+import { afterRunitLoss } from "./runit_loss.ts";
+
+Deno.test("afterRunitLoss(): runsvdir killed by a signal: my_init carries on and says what is lost", () => {
+  assert.deepEqual(afterRunitLoss({ kind: "signaled", signal: 9 }, 40), {
+    kind: "carry-on",
+    line: "The runit daemon (PID 40) was killed by SIGKILL; its runsv go on " +
+      "supervising the services, but a service added to or removed from " +
+      "/etc/service is not seen until the container restarts",
+  });
+  const segv = afterRunitLoss({ kind: "signaled", signal: 11 }, 7);
+  assert.equal(segv.kind, "carry-on");
+  assert.match(
+    segv.kind === "carry-on" ? segv.line : "",
+    /PID 7\) was killed by SIGSEGV;/,
+  );
+});
+
+Deno.test("afterRunitLoss(): runsvdir that exits by itself ends the container, whatever its code", () => {
+  for (const code of [0, 1, 111]) {
+    assert.deepEqual(afterRunitLoss({ kind: "exited", code }, 40), {
+      kind: "end",
+    });
+  }
+  assert.deepEqual(afterRunitLoss({ kind: "other", raw: 0x137f }, 40), {
+    kind: "end",
+  });
+});
