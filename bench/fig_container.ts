@@ -107,6 +107,22 @@ function onPath(cmd: string): boolean {
   });
 }
 
+/** Runs a bash script of the repository (image/engine.sh): code and stdout. */
+async function sh(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string }> {
+  const r = await new Deno.Command("bash", {
+    args,
+    cwd: new URL("../", import.meta.url).pathname,
+    env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  return { code: r.code, out: new TextDecoder().decode(r.stdout).trim() };
+}
+
 /**
  * The docker CLI's engine: DOCKER_HOST's or the default socket's Docker
  * daemon when one answers, else the Docker Engine image/engine.sh starts
@@ -116,18 +132,6 @@ function onPath(cmd: string): boolean {
  */
 async function dockerEngine(): Promise<{ engine?: Engine; why?: string }> {
   if (!onPath("docker")) return { why: "the docker CLI is not installed" };
-  const root = new URL("../", import.meta.url).pathname;
-  const sh = async (args: string[], env: Record<string, string> = {}) => {
-    const r = await new Deno.Command("bash", {
-      args,
-      cwd: root,
-      env,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "inherit",
-    }).output();
-    return { code: r.code, out: new TextDecoder().decode(r.stdout).trim() };
-  };
   const host = await sh(["image/engine.sh", "docker-host"]);
   if (host.code !== 0) return { why: "no Docker daemon could be started" };
   const env: Record<string, string> = host.out ? { DOCKER_HOST: host.out } : {};
@@ -137,10 +141,10 @@ async function dockerEngine(): Promise<{ engine?: Engine; why?: string }> {
 }
 
 /**
- * Copies `image` from podman's store into the docker engine's when only
- * podman has it (`make bench` builds with podman unless a Docker daemon
- * answered): `podman save | docker load`, seconds, then tagged as asked
- * (podman's archive names it localhost/NAME).
+ * Copies `image` from podman's store into the docker engine's (`make
+ * bench` builds with podman unless a Docker daemon answered): `podman save
+ * | docker load`, seconds, then tagged as asked (podman's archive names it
+ * localhost/NAME). False when podman has no such image.
  */
 async function loadFromPodman(engine: Engine, image: string): Promise<boolean> {
   if (!onPath("podman")) return false;
@@ -265,8 +269,15 @@ async function lifecycleRow(
   notes: string[],
 ): Promise<Row> {
   const subject = `${engine.name}: ${image}`;
+  // Our image, when `make bench` built it with podman, goes to the Docker
+  // Engine from podman's store every run, not only when missing: an older build kept in the Engine's store would be
+  // measured instead of this one (the container suite ran one two hours
+  // old on a reused machine).
+  const loaded = engine.cli === "docker" && image === IMAGE &&
+    (await sh(["image/engine.sh", "name"])).out === "podman" &&
+    await loadFromPodman(engine, image);
   if (
-    !await hasImage(engine, image) &&
+    !loaded && !await hasImage(engine, image) &&
     !(engine.cli === "docker" && await loadFromPodman(engine, image))
   ) {
     return {
