@@ -22,22 +22,27 @@ fi
 ## COPY; here the directories and files my_init uses.
 mkdir -p /etc/my_init.d /etc/my_init.pre_shutdown.d /etc/my_init.post_shutdown.d
 ## /etc/container_environment itself (0700) is made by prepare.sh. The
-## dumps are links to /run, where my_init writes them when /etc is
-## read-only (README, "Read-only root"); on a writable root it replaces
-## each link with the file, as phusion's has it. The /run files here make
-## the links lead somewhere before my_init ran (a RUN step of a derived
-## image, a container whose /run is the image's).
+## JSON dump is a link to /run, where my_init writes it when /etc is
+## read-only (README, "Read-only root"); on a writable root it replaces the
+## link with the file, as phusion's has it. The shell dump is a link to a
+## loader that sources the dump wherever this boot's went (/etc, /run, or in
+## non-root mode /tmp or /dev/shm, which a static link cannot follow: see
+## the loader's comment); my_init replaces that link on a writable root too.
+## The /run files here make the JSON link lead somewhere before my_init ran
+## (a RUN step of a derived image, a container whose /run is the image's),
+## and /run/container_environment.sh stays as the empty file it always was.
 groupadd -g 8377 docker_env
-mkdir -p /run
+mkdir -p /run /usr/share/baseimage-deno
 touch /run/container_environment.sh /run/container_environment.json
 chown :docker_env /run/container_environment.sh /run/container_environment.json
 chmod 640 /run/container_environment.sh /run/container_environment.json
-ln -sfn /run/container_environment.sh /etc/container_environment.sh
+cp /bd_build/services/environment/load_container_environment.sh /usr/share/baseimage-deno/
+chmod 644 /usr/share/baseimage-deno/load_container_environment.sh
+ln -sfn /usr/share/baseimage-deno/load_container_environment.sh /etc/container_environment.sh
 ln -sfn /run/container_environment.json /etc/container_environment.json
-## Login shells load the dump from /etc/profile.d: a script, not a link,
-## so that it finds non-root mode's dump too.
-cp /bd_build/services/environment/profile.sh /etc/profile.d/container_environment.sh
-chmod 644 /etc/profile.d/container_environment.sh
+## Login shells load the environment from /etc/profile.d through the same
+## path, as phusion's link there has it: one loader, not two.
+ln -sfn /etc/container_environment.sh /etc/profile.d/container_environment.sh
 
 ## /sbin/my_init, /sbin/setuser and /sbin/install_clean: the launchers live in
 ## /usr/sbin. On merged-/usr bases (Debian 12, Ubuntu 24.04) /sbin is a link

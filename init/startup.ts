@@ -26,6 +26,15 @@ import * as log from "./log.ts";
 const RC_LOCAL = "/etc/rc.local";
 const INSECURE_KEY_TOOL = "/usr/sbin/enable_insecure_key";
 
+/**
+ * What `--enable-insecure-key` does in non-root mode: says in one line why
+ * it is off, as sshd, cron and syslog-ng each do (README, "Running without
+ * root"), instead of running the tool, which cannot write /root/.ssh and
+ * would fail the boot for a key no sshd could serve.
+ */
+export const INSECURE_KEY_OFF =
+  "Insecure SSH key: off in non-root mode: it is for root's login, and only root can write /root/.ssh and run sshd";
+
 /** How start-up ended. */
 export type StartupOutcome = "done" | "failed" | "stopped";
 
@@ -122,7 +131,9 @@ export function syncEnvironment(state: RunState, afterScript: boolean): void {
 
 /** The insecure key if asked, then the startup scripts. */
 export async function runStartup(state: RunState): Promise<StartupOutcome> {
-  if (state.options.enableInsecureKey) {
+  if (state.options.enableInsecureKey && state.nonRoot !== undefined) {
+    log.warn(INSECURE_KEY_OFF);
+  } else if (state.options.enableInsecureKey) {
     log.info("Installing insecure SSH key for user root");
     if (await runScript(state, INSECURE_KEY_TOOL) !== 0) return outcome(state);
   }

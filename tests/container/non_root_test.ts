@@ -8,7 +8,9 @@
  * each, the startup script ran as that uid, the service is up as that uid,
  * restarted after its crash and sees a `-e` variable, `sv` works in a login
  * shell, `my_init --status` (the health check) exits 0, and the default
- * stop exits 0 after the service's own TERM handler ran.
+ * stop exits 0 after the service's own TERM handler ran. Locked down as
+ * `--user 100123:0`: `--enable-insecure-key` is off with one line, and
+ * `. /etc/container_environment.sh` loads the dump in /tmp.
  *
  * @module
  */
@@ -205,5 +207,78 @@ for (const k of CASES) {
     } finally {
       await markers.cleanup();
     }
+  });
+}
+
+/** What my_init says instead of installing the insecure key as non-root. */
+const INSECURE_KEY_OFF =
+  "*** Insecure SSH key: off in non-root mode: it is for root's login, and only root can write /root/.ssh and run sshd";
+
+/** Sources /etc/container_environment.sh with a clean environment, `set -eu`. */
+const sourced = (shell: string) => [
+  "env",
+  "-i",
+  shell,
+  "-euc",
+  '. /etc/container_environment.sh; echo "[${FROM_CLI:-}]"',
+];
+
+Deno.test("non-root: --user 100123:0 --read-only --tmpfs /run --tmpfs /tmp: my_init --enable-insecure-key says the key is off and boots; . /etc/container_environment.sh loads the dump in /tmp, and not a file another uid planted", async () => {
+  await buildImage();
+  // The derived image's startup script records into /markers.
+  const markers = await tempDir();
+  try {
+    await envAndKey(markers.path);
+  } finally {
+    await markers.cleanup();
+  }
+});
+
+/**
+ * The checks of the test above, on a container of NON_ROOT_IMAGE whose
+ * /markers is the host directory `markers`.
+ */
+async function envAndKey(markers: string): Promise<void> {
+  await withContainer("nr-env-key", [
+    "--network=none",
+    "-e",
+    "FROM_CLI=from-cli",
+    "-v",
+    `${markers}:/markers`,
+    "--user",
+    "100123:0",
+    ...LOCKED_DOWN,
+    NON_ROOT_IMAGE,
+    "/sbin/my_init",
+    "--enable-insecure-key",
+  ], async (c) => {
+    await c.waitUntilUp();
+    const logs = await c.logs();
+    assert.deepEqual(
+      logs.split("\n").filter((l) => /insecure/i.test(l)),
+      [INSECURE_KEY_OFF],
+      logs,
+    );
+    // The dump is in /tmp: Docker's --tmpfs /run is empty, podman's has
+    // the image's empty placeholder, both root's and mode 0755.
+    for (const shell of ["sh", "bash"]) {
+      const r = await c.exec(sourced(shell));
+      assert.equal(r.code, 0, `${shell}: ${r.stderr}`);
+      assert.equal(r.stdout, "[from-cli]\n", shell);
+    }
+    // Another uid plants a dump in /dev/shm (1777). Root's shell reaches
+    // it after passing over uid 100123's dump in /tmp (not root's), and
+    // passes over it too (not root's either); uid 100123 keeps its own.
+    const plant = await c.sh(
+      "printf '%s\\n' \"export FROM_CLI='planted'\" >/dev/shm/container_environment.sh && " +
+        "chmod 644 /dev/shm/container_environment.sh",
+      { user: "100124:0" },
+    );
+    assert.equal(plant.code, 0, plant.stderr);
+    const root = await c.exec(sourced("sh"), { user: "0" });
+    assert.equal(root.code, 0, root.stderr);
+    assert.equal(root.stdout, "[]\n");
+    const own = await c.exec(sourced("sh"));
+    assert.equal(own.stdout, "[from-cli]\n", own.stderr);
   });
 }

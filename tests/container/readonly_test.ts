@@ -169,14 +169,19 @@ Deno.test("read-only root without /var/log: syslog goes to the container log onl
       ], logs);
       assert.doesNotMatch(logs, /Unable to write/);
 
-      // The variable reached the services (cron's environment) and the dumps.
+      // The variable reached the services (cron's environment), the dump
+      // in /run, and a shell with a clean environment that sources
+      // /etc/container_environment.sh (the image's loader, which finds the
+      // dump in /run: it is no longer a link to it).
       const r = await c.sh(
         "tr '\\0' '\\n' </proc/$(cat /run/crond.pid)/environ | grep ^FROM_SCRIPT=; " +
-          "grep FROM_SCRIPT /etc/container_environment.sh",
+          "grep FROM_SCRIPT /run/container_environment.sh; " +
+          `env -i sh -euc '. /etc/container_environment.sh; echo "sourced: $FROM_SCRIPT"'`,
       );
       assert.equal(
         r.stdout,
-        "FROM_SCRIPT=set by a script\nexport FROM_SCRIPT='set by a script'\n",
+        "FROM_SCRIPT=set by a script\nexport FROM_SCRIPT='set by a script'\n" +
+          "sourced: set by a script\n",
         r.stderr,
       );
       assert.equal(await stopGracefully(c), 0, await c.logs());
@@ -241,12 +246,21 @@ Deno.test("the README's recipe for either root: a startup script writes /run/con
             ["envprobe: set by a script|given with -e"],
             `${root} root:\n${logs}`,
           );
+          // The dump where my_init writes it on each root (phusion's path
+          // on a writable one), and what a shell with a clean environment
+          // gets from `. /etc/container_environment.sh` on both.
+          const dump = root === "writable"
+            ? "/etc/container_environment.sh"
+            : "/run/container_environment.sh";
           const r = await c.sh(
-            "cat /etc/container_environment.sh | grep FROM_SCRIPT",
+            `grep FROM_SCRIPT ${dump}; ` +
+              `env -i sh -euc '. /etc/container_environment.sh; echo "sourced: $FROM_SCRIPT"'; ` +
+              `env -i bash -lc 'echo "login: $FROM_SCRIPT"'`,
           );
           assert.equal(
             r.stdout,
-            "export FROM_SCRIPT='set by a script'\n",
+            "export FROM_SCRIPT='set by a script'\nsourced: set by a script\n" +
+              "login: set by a script\n",
             `${root} root: ${r.stderr}`,
           );
         })

@@ -174,6 +174,46 @@ Deno.test({
   },
 });
 
+/** What my_init says instead of running enable_insecure_key as non-root. */
+const INSECURE_KEY_OFF =
+  "Insecure SSH key: off in non-root mode: it is for root's login, and only root can write /root/.ssh and run sshd";
+
+Deno.test({
+  name:
+    "my_init --enable-insecure-key as a non-root uid says in one line that the key is off, and boots on",
+  ignore,
+  async fn() {
+    const { out, result } = await withSandbox({
+      command: asUser([
+        MY_INIT,
+        "--enable-insecure-key",
+        "--skip-runit",
+        "--",
+        "sh",
+        "-c",
+        "echo main > /shared/main",
+      ]),
+      files: {
+        "/etc/my_init.d/10_startup": script("echo startup > /shared/startup"),
+      },
+    }, async (box, done) => {
+      await done;
+      return {
+        startup: await box.read("startup"),
+        main: await box.read("main"),
+      };
+    });
+    assert.equal(out.code, 0, out.stderr);
+    assert.deepEqual(result, { startup: "startup\n", main: "main\n" });
+    const log = logLines(out.stderr);
+    assert.equal(
+      log.filter((l) => /insecure/i.test(l)).join("\n"),
+      INSECURE_KEY_OFF,
+      out.stderr,
+    );
+  },
+});
+
 Deno.test({
   name:
     "my_init as a non-root uid reaps orphans, kills its leftover processes at exit, and passes on 128+N",
