@@ -855,6 +855,34 @@ async function runsvdirOf(box: Sandbox): Promise<number> {
   return runsvdir.pid;
 }
 
+/**
+ * Daemon mode with one service `a` and a post-shutdown mark: once `a` is
+ * up, runs `fn`; resolves with the order file after PID 1 exited.
+ */
+function withServiceUp(
+  fn: (box: Sandbox, done: Promise<Outcome>) => Promise<void>,
+) {
+  return withSandbox(
+    {
+      args: [],
+      env: PATIENT,
+      files: {
+        "/etc/service/a/run": service("a"),
+        "/etc/my_init.post_shutdown.d/10_post": mark("post"),
+      },
+    },
+    async (box, done) => {
+      await until(
+        "service up",
+        async () => await upCount(() => box.read("order")) === 1,
+      );
+      await fn(box, done);
+      await done;
+      return lines(await box.read("order"));
+    },
+  );
+}
+
 Deno.test({
   name:
     "my_init carries on when runsvdir is killed: the services stay supervised, and the stop is in order with status 0",
@@ -863,45 +891,29 @@ Deno.test({
     // The OOM killer's pick under a memory limit (issue 17), or a kill -9:
     // the runsv go on as my_init's children. Before: my_init stopped
     // everything and exited 137.
-    const { out, result } = await withSandbox(
-      {
-        args: [],
-        env: PATIENT,
-        files: {
-          "/etc/service/a/run": service("a"),
-          "/etc/my_init.post_shutdown.d/10_post": mark("post"),
-        },
-      },
-      async (box, done) => {
-        await until(
-          "service up",
-          async () => await upCount(() => box.read("order")) === 1,
-        );
-        Deno.kill(await runsvdirOf(box), "SIGKILL");
-        await until(
-          "the line about runsvdir",
-          () =>
-            Promise.resolve(
-              box.partial().stderr.includes("was killed by SIGKILL"),
-            ),
-        );
-        // Still supervised: the service's own crash is followed by a restart.
-        const a = (await childrenOf(await box.pid1())).find((p) =>
-          p.comm === "runsv"
-        );
-        assert.ok(a, "runsv not found among PID 1's children");
-        const run = (await childrenOf(a.pid))[0];
-        assert.ok(run, "the service's process not found");
-        Deno.kill(run.pid, "SIGKILL");
-        await until(
-          "service up again",
-          async () => await upCount(() => box.read("order")) === 2,
-        );
-        Deno.kill(await box.pid1(), "SIGTERM");
-        await done;
-        return lines(await box.read("order"));
-      },
-    );
+    const { out, result } = await withServiceUp(async (box) => {
+      Deno.kill(await runsvdirOf(box), "SIGKILL");
+      await until(
+        "the line about runsvdir",
+        () =>
+          Promise.resolve(
+            box.partial().stderr.includes("was killed by SIGKILL"),
+          ),
+      );
+      // Still supervised: the service's own crash is followed by a restart.
+      const a = (await childrenOf(await box.pid1())).find((p) =>
+        p.comm === "runsv"
+      );
+      assert.ok(a, "runsv not found among PID 1's children");
+      const run = (await childrenOf(a.pid))[0];
+      assert.ok(run, "the service's process not found");
+      Deno.kill(run.pid, "SIGKILL");
+      await until(
+        "service up again",
+        async () => await upCount(() => box.read("order")) === 2,
+      );
+      Deno.kill(await box.pid1(), "SIGTERM");
+    });
     assert.deepEqual(result, ["up a", "up a", "down a", "post"], out.stderr);
     assert.equal(out.code, 0, out.stderr);
     const log = logLines(out.stderr);
@@ -924,25 +936,9 @@ Deno.test({
     // runsvdir exits 0 on TERM: told to stop, as with phusion, the
     // container ends, after the services still running under their
     // (orphaned) runsv are stopped in order.
-    const { out, result } = await withSandbox(
-      {
-        args: [],
-        env: PATIENT,
-        files: {
-          "/etc/service/a/run": service("a"),
-          "/etc/my_init.post_shutdown.d/10_post": mark("post"),
-        },
-      },
-      async (box, done) => {
-        await until(
-          "service up",
-          async () => await upCount(() => box.read("order")) === 1,
-        );
-        Deno.kill(await runsvdirOf(box), "SIGTERM");
-        await done;
-        return lines(await box.read("order"));
-      },
-    );
+    const { out, result } = await withServiceUp(async (box) => {
+      Deno.kill(await runsvdirOf(box), "SIGTERM");
+    });
     assert.deepEqual(result, ["up a", "down a", "post"], out.stderr);
     assert.equal(out.code, 0, out.stderr);
     assert.ok(
