@@ -1,7 +1,34 @@
 import assert from "node:assert/strict";
-import { libc } from "./libc.ts";
+import { C, ErrnoError, libc } from "./libc.ts";
 import { SIGNALS } from "./signals.ts";
-import { openSignalFd, SignalReader } from "./signalfd.ts";
+import { openSignalFd, readSignalsSync, SignalReader } from "./signalfd.ts";
+
+/**
+ * Runs `code` in a new Deno (`sh -c` first: `shell` runs before the exec)
+ * with ./signalfd.ts, ./libc.ts and ./signals.ts imported; its stdout.
+ */
+async function runChild(shell: string, code: string): Promise<string> {
+  const lib = (name: string) => new URL(name, import.meta.url).href;
+  const script = [
+    `import { openSignalFd } from ${JSON.stringify(lib("./signalfd.ts"))};`,
+    `import { libc } from ${JSON.stringify(lib("./libc.ts"))};`,
+    `import { SIGNALS } from ${JSON.stringify(lib("./signals.ts"))};`,
+    code,
+  ].join("\n");
+  const out = await new Deno.Command("sh", {
+    args: [
+      "-c",
+      `${shell}; exec "$0" eval --no-lock "$1"`,
+      Deno.execPath(),
+      script,
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  return new TextDecoder().decode(out.stdout);
+}
 
 Deno.test("SignalReader returns every signal of one read, not only the first", () => {
   // Raised at this thread while blocked, they wait in the signalfd; one
@@ -28,4 +55,72 @@ Deno.test("SignalReader returns every signal of one read, not only the first", (
   } finally {
     libc().close(fd);
   }
+});
+
+Deno.test("openSignalFd() says whether every signal of the set was blocked before it", () => {
+  // Neither signal is blocked in a test process until opened here.
+  const { SIGXFSZ, SIGVTALRM } = SIGNALS;
+  const fds: number[] = [];
+  try {
+    const first = openSignalFd([SIGXFSZ]);
+    fds.push(first.fd);
+    const mixed = openSignalFd([SIGXFSZ, SIGVTALRM]);
+    fds.push(mixed.fd);
+    assert.equal(mixed.wereBlocked, false);
+    const again = openSignalFd([SIGXFSZ, SIGVTALRM]);
+    fds.push(again.fd);
+    assert.equal(again.wereBlocked, true);
+  } finally {
+    for (const fd of fds) libc().close(fd);
+  }
+});
+
+Deno.test("openSignalFd() takes descriptor 0 when it is the lowest free one", async () => {
+  const out = await runChild(
+    "true",
+    `libc().close(0);
+    console.log(openSignalFd([SIGNALS.SIGUSR2]).fd);`,
+  );
+  assert.equal(out, "0\n");
+});
+
+Deno.test("openSignalFd() throws ErrnoError when signalfd fails: no descriptor left", async () => {
+  const out = await runChild(
+    "ulimit -n 64",
+    `const path = new TextEncoder().encode("/dev/null\\0");
+    while (libc().open(path, 0, 0) >= 0);
+    try {
+      openSignalFd([SIGNALS.SIGUSR2]);
+      console.log("opened");
+    } catch (e) {
+      console.log(\`\${e.name} \${e.code}: \${e.message}\`);
+    }`,
+  );
+  assert.equal(
+    out,
+    `ErrnoError ${C.EMFILE}: signalfd: Too many open files (EMFILE)\n`,
+  );
+});
+
+Deno.test("readSignalsSync() returns every signal of one read, with its sender", () => {
+  const wanted = [SIGNALS.SIGTTIN, SIGNALS.SIGTTOU, SIGNALS.SIGPWR];
+  const { fd } = openSignalFd(wanted);
+  try {
+    for (const s of wanted) assert.equal(libc().raise(s), 0);
+    const got = readSignalsSync(fd);
+    assert.deepEqual(
+      got.sort((a, b) => a.signo - b.signo),
+      wanted.map((signo) => ({ signo, pid: Deno.pid })),
+    );
+  } finally {
+    libc().close(fd);
+  }
+});
+
+Deno.test("SignalReader and readSignalsSync() throw ErrnoError on a descriptor that is not open", () => {
+  const expected = (e: unknown) =>
+    e instanceof ErrnoError && e.code === C.EBADF &&
+    e.message === "read from signalfd: Bad file descriptor (EBADF)";
+  assert.throws(() => new SignalReader(-1).read(() => {}), expected);
+  assert.throws(() => readSignalsSync(-1), expected);
 });
