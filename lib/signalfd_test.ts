@@ -4,21 +4,29 @@ import { SIGNALS } from "./signals.ts";
 import { openSignalFd, readSignalsSync, SignalReader } from "./signalfd.ts";
 
 /**
- * Runs `code` in a new Deno (`sh -c` first: `shell` runs before the exec)
- * with ./signalfd.ts, ./libc.ts and ./signals.ts imported; its stdout.
+ * Runs `code` in a new Deno (`sh -c` first: `shell` runs before the exec),
+ * with ./signalfd.ts, ./libc.ts and ./signals.ts imported, and with every
+ * signal blocked as the launcher does if `blockSignals`; its stdout.
  */
-async function runChild(shell: string, code: string): Promise<string> {
+async function runChild(
+  shell: string,
+  code: string,
+  options: { blockSignals?: boolean } = {},
+): Promise<string> {
   const lib = (name: string) => new URL(name, import.meta.url).href;
   const script = [
     `import { openSignalFd } from ${JSON.stringify(lib("./signalfd.ts"))};`,
     `import { libc } from ${JSON.stringify(lib("./libc.ts"))};`,
-    `import { SIGNALS } from ${JSON.stringify(lib("./signals.ts"))};`,
+    `import { SIGNALS, sigsetOf } from ${JSON.stringify(lib("./signals.ts"))};`,
+    `import { readSignalsSync } from ${JSON.stringify(lib("./signalfd.ts"))};`,
     code,
   ].join("\n");
   const out = await new Deno.Command("sh", {
     args: [
       "-c",
-      `${shell}; exec "$0" eval --no-lock "$1"`,
+      `${shell}; exec ${
+        options.blockSignals ? "env --block-signal " : ""
+      }"$0" eval --no-lock "$1"`,
       Deno.execPath(),
       script,
     ],
@@ -123,4 +131,32 @@ Deno.test("SignalReader and readSignalsSync() throw ErrnoError on a descriptor t
     e.message === "read from signalfd: Bad file descriptor (EBADF)";
   assert.throws(() => new SignalReader(-1).read(() => {}), expected);
   assert.throws(() => readSignalsSync(-1), expected);
+});
+
+Deno.test("readSignalsSync() reads on when a signal handler interrupts its wait", async () => {
+  // As under the launcher, every signal is blocked in every thread; this
+  // one unblocks SIGALRM with a handler (libc's getpid) that does not ask
+  // for SA_RESTART, so the ALRM ends the blocking read with EINTR. The
+  // USR2 it waits for is sent 0.5 s after it started waiting.
+  const out = await runChild(
+    `ready=$(mktemp -u); (while [ ! -e "$ready" ]; do sleep 0.05; done; ` +
+      `sleep 0.5; rm "$ready"; kill -USR2 $$) & export READY="$ready"`,
+    `const c = Deno.dlopen("libc.so.6", {
+      dlsym: { parameters: ["pointer", "buffer"], result: "pointer" },
+      sigaction: { parameters: ["i32", "buffer", "pointer"], result: "i32" },
+      ualarm: { parameters: ["u32", "u32"], result: "u32" },
+    }).symbols;
+    // struct sigaction: handler, sa_mask (128 bytes), sa_flags 0.
+    const act = new Uint8Array(152);
+    const getpid = c.dlsym(null, new TextEncoder().encode("getpid\\0"));
+    new DataView(act.buffer).setBigUint64(0, Deno.UnsafePointer.value(getpid), true);
+    if (c.sigaction(SIGNALS.SIGALRM, act, null) !== 0) throw new Error("sigaction");
+    libc().pthread_sigmask(1, sigsetOf([SIGNALS.SIGALRM]), null);
+    const { fd } = openSignalFd([SIGNALS.SIGUSR2]);
+    Deno.writeTextFileSync(Deno.env.get("READY"), "");
+    c.ualarm(100_000, 0);
+    console.log(JSON.stringify(readSignalsSync(fd).map((s) => s.signo)));`,
+    { blockSignals: true },
+  );
+  assert.equal(out, `[${SIGNALS.SIGUSR2}]\n`);
 });
