@@ -139,7 +139,9 @@ Deno.test("readSignalsSync() reads on when a signal handler interrupts its wait"
   // for SA_RESTART, so the ALRM ends the blocking read with EINTR. The
   // USR2 it waits for is sent 0.5 s after it started waiting.
   const out = await runChild(
-    `ready=$(mktemp -u); (while [ ! -e "$ready" ]; do sleep 0.05; done; ` +
+    // (At most 10 s: a child that fails before it waits leaves no loop.)
+    `ready=$(mktemp -u); (i=0; while [ ! -e "$ready" ] && [ $i -lt 200 ]; ` +
+      `do sleep 0.05; i=$((i + 1)); done; [ -e "$ready" ] || exit; ` +
       `sleep 0.5; rm "$ready"; kill -USR2 $$) & export READY="$ready"`,
     `const c = Deno.dlopen("libc.so.6", {
       dlsym: { parameters: ["pointer", "buffer"], result: "pointer" },
