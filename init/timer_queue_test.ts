@@ -41,6 +41,16 @@ Deno.test("TimerQueue gives due timers soonest first, equal deadlines in order s
   assert.deepEqual(q.takeDue(29), []);
 });
 
+Deno.test("TimerQueue fires timers of one deadline in the order set, however many", () => {
+  // Each added timer climbs the heap while it sorts before its parent: one
+  // that climbed past an earlier timer of its deadline would fire first.
+  const q = new TimerQueue();
+  const ran: number[] = [];
+  for (let i = 0; i < 20; i++) q.add(i < 10 ? 5 : 7, () => ran.push(i));
+  for (const fn of q.takeDue(10)) fn();
+  assert.deepEqual(ran, Array.from({ length: 20 }, (_, i) => i));
+});
+
 Deno.test("TimerQueue drops cancelled timers; cancelling twice or after firing changes nothing", () => {
   const q = new TimerQueue();
   const ran: number[] = [];
