@@ -144,14 +144,16 @@ async function dockerEngine(): Promise<{ engine?: Engine; why?: string }> {
  * Copies `image` from podman's store into the docker engine's (`make
  * bench` builds with podman unless a Docker daemon answered): `podman save
  * | docker load`, seconds, then tagged as asked (podman's archive names it
- * localhost/NAME). False when podman has no such image.
+ * localhost/NAME). True only when the Engine's image is then podman's, by
+ * id (the same after a real load); false when podman has no such image or
+ * the load failed.
  */
 async function loadFromPodman(engine: Engine, image: string): Promise<boolean> {
   if (!onPath("podman")) return false;
   const r = await new Deno.Command("bash", {
     args: [
       "-c",
-      'podman image exists "$1" && loaded=$(podman save "$1" | docker load | sed -n "s/^Loaded image: //p" | tail -n 1) && { [ "$loaded" = "$1" ] || docker tag "$loaded" "$1"; }',
+      'set -o pipefail; podman image exists "$1" && loaded=$(podman save "$1" | docker load | sed -n "s/^Loaded image: //p" | tail -n 1) && [ -n "$loaded" ] && { [ "$loaded" = "$1" ] || docker tag "$loaded" "$1"; } && p=$(podman image inspect -f "{{.Id}}" "$1") && d=$(docker image inspect -f "{{.Id}}" "$1") && [ "${p#sha256:}" = "${d#sha256:}" ]',
       "load",
       image,
     ],
@@ -270,20 +272,25 @@ async function lifecycleRow(
 ): Promise<Row> {
   const subject = `${engine.name}: ${image}`;
   // Our image, when `make bench` built it with podman, goes to the Docker
-  // Engine from podman's store every run, not only when missing: an older build kept in the Engine's store would be
-  // measured instead of this one (the container suite ran one two hours
-  // old on a reused machine).
-  const loaded = engine.cli === "docker" && image === IMAGE &&
-    (await sh(["image/engine.sh", "name"])).out === "podman" &&
-    await loadFromPodman(engine, image);
-  if (
-    !loaded && !await hasImage(engine, image) &&
-    !(engine.cli === "docker" && await loadFromPodman(engine, image))
-  ) {
+  // Engine from podman's store at every run, not only when missing, and
+  // nothing else is measured: an older build kept in the Engine's store
+  // would be (the container suite ran one two hours old on a reused
+  // machine).
+  const fromPodman = engine.cli === "docker" && image === IMAGE &&
+    (await sh(["image/engine.sh", "name"])).out === "podman";
+  const present = fromPodman
+    ? await loadFromPodman(engine, image)
+    : await hasImage(engine, image) ||
+      (engine.cli === "docker" && await loadFromPodman(engine, image));
+  if (!present) {
     return {
       subject,
       cells: emptyCells(
-        image === IMAGE ? "image not built (make image)" : "image not present",
+        fromPodman
+          ? "podman's build could not be loaded into the Docker Engine"
+          : image === IMAGE
+          ? "image not built (make image)"
+          : "image not present",
       ),
     };
   }

@@ -100,7 +100,7 @@ build_replacing() {
   # Another architecture's: without it the build asks for the host's.
   [ -z "$SUFFIX" ] || flags+=(--platform "linux/$ARCH")
   old=$("$engine" image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)
-  "$engine" build -q "${flags[@]}" --network=host --build-arg "IMAGE=$IMAGE" -t "$tag" "$@" >/dev/null
+  "$engine" build -q "${flags[@]}" --network=host --build-arg "IMAGE=$IMAGE" -t "$tag" "$@" >/dev/null || return 1
   new=$("$engine" image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)
   if [ -n "$old" ] && [ "$old" != "$new" ]; then
     "$engine" rmi "$old" >/dev/null 2>&1 || true
@@ -113,12 +113,12 @@ build_test_images() {
   local engine=$1 start=$SECONDS
   log "$engine: building the test images ($TEST_IMAGES)..."
   case " $TEST_IMAGES " in *" test "*)
-    build_replacing "$engine" "$NAME-test:$VERSION$SUFFIX" tests/container/testdata
+    build_replacing "$engine" "$NAME-test:$VERSION$SUFFIX" tests/container/testdata || return 1
     ;;
   esac
   case " $TEST_IMAGES " in *" sshd "*)
     build_replacing "$engine" "$NAME-test-sshd:$VERSION$SUFFIX" \
-      -f tests/container/testdata/sshd.Dockerfile tests/container/testdata
+      -f tests/container/testdata/sshd.Dockerfile tests/container/testdata || return 1
     ;;
   esac
   log "$engine: test images built in $((SECONDS - start)) s"
@@ -136,7 +136,12 @@ run_suite() {
   if [ -z "$SUFFIX" ] || ! "$engine" image inspect "$IMAGE" >/dev/null 2>&1; then
     log "$engine: building $IMAGE from this checkout"
     # PLATFORMS set: the suite's one platform, whatever make exported.
-    PLATFORMS=$PLATFORM ENGINE=$engine bash image/build.sh
+    # `|| return`: run_suite runs under `if`, where set -e is off, and a
+    # failed build would leave the store's older image to be tested.
+    if ! PLATFORMS=$PLATFORM ENGINE=$engine bash image/build.sh; then
+      log "$engine: building $IMAGE failed: FAILED"
+      return 1
+    fi
   fi
   # A mix-up would test the wrong runtime and pass: refuse it.
   local arch
@@ -145,7 +150,10 @@ run_suite() {
     log "$engine: $IMAGE is a $arch image, not linux/$ARCH: FAILED"
     return 1
   fi
-  build_test_images "$engine"
+  if ! build_test_images "$engine"; then
+    log "$engine: building the test images failed: FAILED"
+    return 1
+  fi
   log "$engine: running the suite against ${KINDS[$engine]}..."
   local status=0
   local tests
