@@ -74,8 +74,10 @@ export const DEFAULT_ENV_PATHS: EnvPaths = {
  * Where my_init writes the parts of {@link DEFAULT_ENV_PATHS} that are on a
  * read-only file system (a read-only root), under /run, which such a
  * container has as a tmpfs (README, "Read-only root"). The image links
- * /etc/container_environment.sh and .json here, so that `source
- * /etc/container_environment.sh` reads the dump wherever it was written.
+ * /etc/container_environment.json here, and /etc/container_environment.sh
+ * to a loader that finds the dump here (or in non-root mode's places), so
+ * that `source /etc/container_environment.sh` reads it wherever it was
+ * written.
  */
 export const RUN_ENV_PATHS: EnvPaths = {
   dir: "/run/container_environment",

@@ -13,7 +13,8 @@
  *
  * Exit codes: the main command's (128+N if killed by signal N; 127 not
  * found, 126 not executable); in daemon mode 0 after a requested shutdown
- * or runsvdir's status if it died; 1 when a startup script fails, a
+ * or runsvdir's status if it exited by itself (killed, my_init carries on:
+ * runit_loss.ts); 1 when a startup script fails, a
  * --wait-for-services deadline passes, or --skip-runit lacks a command;
  * 2 on a usage error or when stopped during start-up (as phusion). Not
  * root, it runs in non-root mode (privilege.ts), and exits 1 when runit
@@ -26,7 +27,7 @@
 import { readCallerArgs } from "../lib/caller_args.ts";
 import { readCallerEnv } from "../lib/caller_env.ts";
 import { exitCodeOf } from "../lib/exit_status.ts";
-import { afterRunitLoss } from "./runit_loss.ts";
+import { LAST_SUPERVISOR_LINE } from "./runit_loss.ts";
 import { libc } from "../lib/libc.ts";
 import { openSignalFd, SIGCHLD, SignalReader } from "../lib/signalfd.ts";
 import { signalName } from "../lib/signals.ts";
@@ -141,18 +142,22 @@ async function run(state: RunState): Promise<number | "stopping"> {
     return await runMainCommand(state);
   }
   const first = await Promise.race([
-    state.runsvdir!.exited,
+    state.runitEnded!,
     state.shutdownRequested,
   ]);
   if (first === "shutdown") return 0;
-  state.runsvdirExited = true;
-  // Killed, its runsv supervise on: wait for the stop (init/runit_loss.ts;
-  // startRunit says so).
-  if (afterRunitLoss(first, state.runsvdir!.pid).kind === "carry-on") {
-    await state.shutdownRequested;
-    return 0;
+  // Killed, its runsv supervise on (init/runit_loss.ts): until the stop,
+  // or until the last of them has ended.
+  if (first.supervisors !== undefined) {
+    const gone = Promise.all(
+      first.supervisors.map((pid) => state.reaper.watch(pid)),
+    );
+    if (await Promise.race([gone, state.shutdownRequested]) === "shutdown") {
+      return 0;
+    }
+    log.warn(LAST_SUPERVISOR_LINE);
   }
-  const code = exitCodeOf(first);
+  const code = exitCodeOf(first.status);
   log.info(`Runit exited with status ${code}`);
   return code;
 }

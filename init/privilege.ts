@@ -20,8 +20,9 @@
  * the uid can make (or already owns) a directory wins. /run first: where it
  * is writable (a Kubernetes emptyDir, 0777; `--tmpfs /run:mode=1777`) the
  * files land where root mode puts them on a read-only root, so the image's
- * links (/etc/container_environment.sh and .json, /etc/service/NAME/supervise)
- * lead to them. Then /tmp and /dev/shm, which are 1777 in every engine
+ * links (/etc/container_environment.json, /etc/service/NAME/supervise) lead
+ * to them (/etc/container_environment.sh is a loader that looks in all
+ * three places). Then /tmp and /dev/shm, which are 1777 in every engine
  * (measured with podman and Docker: `--read-only --tmpfs /run` gives a
  * root-owned 0755 /run).
  */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { exitCodeOf } from "../lib/exit_status.ts";
+import { exitCodeOf, type ExitStatus } from "../lib/exit_status.ts";
 import { SIGNALS } from "../lib/signals.ts";
 import type { Options } from "./cli.ts";
 import type { Config } from "./config.ts";
@@ -16,6 +16,13 @@ import { Reaper } from "./reaper.ts";
 import * as log from "./log.ts";
 
 /** One run of my_init. */
+/** How runsvdir ended before a shutdown (RunState.runitEnded). */
+export interface RunitEnd {
+  readonly status: ExitStatus;
+  /** The runsv left, when my_init carries on without runsvdir. */
+  readonly supervisors?: readonly number[];
+}
+
 export class RunState {
   /** The only waiter for children in the process. */
   readonly reaper: Reaper = new Reaper((pid, status) =>
@@ -35,6 +42,13 @@ export class RunState {
   runsvdir?: Child;
   /** runsvdir has exited (reaped): its pid is not to be signalled again. */
   runsvdirExited = false;
+  /**
+   * Resolves when runsvdir has ended before a shutdown, with what then:
+   * its status, and whether my_init carries on with the runsv it left
+   * (runit_loss.ts), whose pids it lists. Decided and said once, in
+   * services.ts.
+   */
+  runitEnded?: Promise<RunitEnd>;
   /**
    * Non-root mode (privilege.ts): the uid and gid, whether the image's
    * /etc/container_environment could be read, and the state paths (none

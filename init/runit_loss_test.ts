@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
 import { afterRunitLoss } from "./runit_loss.ts";
 
-Deno.test("afterRunitLoss(): runsvdir killed by a signal: my_init carries on and says what is lost", () => {
-  assert.deepEqual(afterRunitLoss({ kind: "signaled", signal: 9 }, 40), {
+Deno.test("afterRunitLoss(): runsvdir killed by a signal, runsv left: my_init carries on and says what is lost", () => {
+  assert.deepEqual(afterRunitLoss({ kind: "signaled", signal: 9 }, 40, 3), {
     kind: "carry-on",
     line: "The runit daemon (PID 40) was killed by SIGKILL; its runsv go on " +
-      "supervising the services, but a service added to or removed from " +
-      "/etc/service is not seen until the container restarts",
+      "supervising the services, but until the container restarts a runsv " +
+      "that ends is not started again, and a service added to or removed " +
+      "from /etc/service is not seen",
   });
-  const segv = afterRunitLoss({ kind: "signaled", signal: 11 }, 7);
+  const segv = afterRunitLoss({ kind: "signaled", signal: 11 }, 7, 1);
   assert.equal(segv.kind, "carry-on");
   assert.match(
     segv.kind === "carry-on" ? segv.line : "",
@@ -16,13 +17,19 @@ Deno.test("afterRunitLoss(): runsvdir killed by a signal: my_init carries on and
   );
 });
 
+Deno.test("afterRunitLoss(): killed with no runsv left, nothing is supervised: the container ends", () => {
+  assert.deepEqual(afterRunitLoss({ kind: "signaled", signal: 9 }, 40, 0), {
+    kind: "end",
+  });
+});
+
 Deno.test("afterRunitLoss(): runsvdir that exits by itself ends the container, whatever its code", () => {
   for (const code of [0, 1, 111]) {
-    assert.deepEqual(afterRunitLoss({ kind: "exited", code }, 40), {
+    assert.deepEqual(afterRunitLoss({ kind: "exited", code }, 40, 3), {
       kind: "end",
     });
   }
-  assert.deepEqual(afterRunitLoss({ kind: "other", raw: 0x137f }, 40), {
+  assert.deepEqual(afterRunitLoss({ kind: "other", raw: 0x137f }, 40, 3), {
     kind: "end",
   });
 });

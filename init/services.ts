@@ -57,12 +57,28 @@ export function startRunit(state: RunState): boolean {
   state.runsvdir = started.child;
   state.runsvdir.name = "runit daemon";
   // Once reaped its pid may be another process's: never signal it again.
-  state.runsvdir.exited.then((status) => {
-    state.runsvdirExited = true;
-    if (state.shuttingDown) return;
-    // In either mode: with a main command running, too, the loss is said.
-    const loss = afterRunitLoss(status, started.child.pid);
-    if (loss.kind === "carry-on") log.warn(loss.line);
+  // Ended before a shutdown: decided and said here, in either mode (with a
+  // main command running, too, the loss is said); main.ts acts on it.
+  state.runitEnded = new Promise((resolve) => {
+    state.runsvdir!.exited.then((status) => {
+      state.runsvdirExited = true;
+      if (state.shuttingDown) return;
+      const supervisors = childrenNamed([libc().getpid()], [
+        "runsv",
+        "runsvdir",
+      ]);
+      const loss = afterRunitLoss(
+        status,
+        started.child.pid,
+        supervisors.length,
+      );
+      if (loss.kind === "carry-on") {
+        log.warn(loss.line);
+        resolve({ status, supervisors });
+      } else {
+        resolve({ status });
+      }
+    });
   });
   // Its group keeps the terminal's signals away, but signals meant for it
   // go to it alone: runsv dies of a HUP that runsvdir takes as "stop".

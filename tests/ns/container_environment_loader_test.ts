@@ -93,6 +93,21 @@ ln /root-owned /tmp/container_environment.sh
 probe "a hard link" 0 /bin/sh
 
 clean
+dump /tmp/container_environment.sh 100123 600 tmp
+if out=$(setpriv --reuid=100123 --regid=0 --clear-groups env -i PATH=/nonexistent \
+  /bin/dash -euc '. /etc/container_environment.sh; echo "reached [\${VAR:-}]"' 2>&1); then
+  echo "no stat or cat on PATH: $out" >>/shared/out
+else
+  echo "no stat or cat on PATH: failed: $out" >>/shared/out
+fi
+if out=$(setpriv --reuid=100123 --regid=0 --clear-groups env -i /bin/sh -euc \
+  'set -- a b; . /etc/container_environment.sh; echo "$# $1 [\${VAR:-}]"' 2>&1); then
+  echo "the caller's positional parameters: $out" >>/shared/out
+else
+  echo "the caller's positional parameters: failed: $out" >>/shared/out
+fi
+
+clean
 dump /tmp/container_environment.sh 0 600 tmp
 rm /etc/container_environment.sh
 dump /etc/container_environment.sh 0 640 etc
@@ -136,7 +151,75 @@ Deno.test({
       "world-writable: status 0 []",
       "a symbolic link: status 0 []",
       "a hard link: status 0 []",
+      // Nothing loaded, and the caller goes on under set -e.
+      "no stat or cat on PATH: reached []",
+      "the caller's positional parameters: 2 a [tmp]",
       "the loader itself reads /etc's dump first: status 0 [etc]",
     ], out.stderr);
+  },
+});
+
+/**
+ * Another uid swaps files at the path while the uid loads its own dump,
+ * in a directory anyone may write without the sticky bit (a Kubernetes
+ * emptyDir is mode 0777): it renames the uid's dump away, its own in, and
+ * back. The loader before, which checked the path and then sourced the
+ * path, loaded the other uid's file 30 times in these 300 loads.
+ */
+const RACE = `
+set -eu
+mkdir -p /etc/profile.d
+ln -sfn ${LOADER} /etc/container_environment.sh
+chmod 0777 /run
+printf "export VAR='mine'\\n" >/run/container_environment.sh
+chown 100123 /run/container_environment.sh
+chmod 600 /run/container_environment.sh
+# perl (in every Debian): a swap each half millisecond, far more often than
+# a shell loop of mv.
+setpriv --reuid=100124 --regid=0 --clear-groups perl -e '
+  chdir "/run" or die;
+  until (-e "/shared/stop") {
+    open(my $f, ">", "planted.new") or die; print $f "export VAR=planted\\n"; close $f;
+    rename "container_environment.sh", "mine.away";
+    rename "planted.new", "container_environment.sh";
+    select undef, undef, undef, 0.0005;
+    rename "mine.away", "container_environment.sh";
+    select undef, undef, undef, 0.0005;
+  }' &
+i=0
+while [ $i -lt 300 ]; do
+  setpriv --reuid=100123 --regid=0 --clear-groups env -i /bin/sh -euc \
+    '. /etc/container_environment.sh; echo "[\${VAR:-}]"' >>/shared/out 2>&1 || echo failed >>/shared/out
+  i=$((i + 1))
+done
+touch /shared/stop
+wait
+`;
+
+Deno.test({
+  name:
+    "/etc/container_environment.sh never loads a file another uid renames into place while it loads (300 loads in a 0777 directory)",
+  ignore,
+  async fn() {
+    const { out, result } = await withSandbox({
+      command: ["/bin/bash", "-c", RACE],
+      files: {
+        [LOADER]: await Deno.readTextFile(
+          `${ROOT}/image/services/environment/load_container_environment.sh`,
+        ),
+      },
+    }, async (box, done) => {
+      await done;
+      return await box.read("out");
+    }, 120_000);
+    assert.equal(out.code, 0, out.stderr);
+    const counts = new Map<string, number>();
+    for (const line of result.split("\n").filter((l) => l !== "")) {
+      counts.set(line, (counts.get(line) ?? 0) + 1);
+    }
+    assert.equal(counts.get("[planted]") ?? 0, 0, JSON.stringify([...counts]));
+    assert.equal(counts.get("failed") ?? 0, 0, JSON.stringify([...counts]));
+    // The race was run: the uid's own dump was loaded between the swaps.
+    assert.ok((counts.get("[mine]") ?? 0) > 0, JSON.stringify([...counts]));
   },
 });

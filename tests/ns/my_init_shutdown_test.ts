@@ -919,12 +919,45 @@ Deno.test({
     const log = logLines(out.stderr);
     assert.ok(
       log.some((l) =>
-        /^The runit daemon \(PID [0-9]+\) was killed by SIGKILL; its runsv go on supervising the services, but a service added to or removed from \/etc\/service is not seen until the container restarts$/
+        /^The runit daemon \(PID [0-9]+\) was killed by SIGKILL; its runsv go on supervising the services, but until the container restarts a runsv that ends is not started again, and a service added to or removed from \/etc\/service is not seen$/
           .test(l)
       ),
       out.stderr,
     );
     assert.ok(!log.some((l) => l.startsWith("Runit exited")), out.stderr);
+  },
+});
+
+Deno.test({
+  name:
+    "my_init stops once the last runsv has ended after runsvdir was killed: nothing is supervised any more",
+  ignore,
+  async fn() {
+    const { out, result } = await withServiceUp(async (box) => {
+      Deno.kill(await runsvdirOf(box), "SIGKILL");
+      await until(
+        "the line about runsvdir",
+        () =>
+          Promise.resolve(
+            box.partial().stderr.includes("was killed by SIGKILL"),
+          ),
+      );
+      const runsv = (await childrenOf(await box.pid1())).find((p) =>
+        p.comm === "runsv"
+      );
+      assert.ok(runsv, "runsv not found among PID 1's children");
+      Deno.kill(runsv.pid, "SIGKILL");
+    });
+    // The service, orphaned with its runsv, is stopped by the kill-all,
+    // after the post-shutdown scripts.
+    assert.deepEqual(result, ["up a", "post", "down a"], out.stderr);
+    assert.equal(out.code, 128 + 9, out.stderr);
+    const log = logLines(out.stderr);
+    const steps = [
+      "Every runsv has ended since the runit daemon was killed: nothing is supervised any more; stopping",
+      "Runit exited with status 137",
+    ];
+    assert.deepEqual(log.filter((l) => steps.includes(l)), steps, out.stderr);
   },
 });
 
