@@ -133,7 +133,7 @@ Deno.test("await parseArgs() gives --wait-for-services an optional value", async
 });
 
 Deno.test("await parseArgs() takes a number after a bare --wait-for-services as its value, never as the command", async () => {
-  for (const value of ["5", "0", "2.5", ".5"]) {
+  for (const value of ["5", "0", "2.5", ".5", "12.5", ".25", "30."]) {
     const cli = await parseArgs(["--wait-for-services", value, "--", "cmd"]);
     assert.equal(cli.kind, "run", value);
     if (cli.kind !== "run") continue;
@@ -159,6 +159,32 @@ Deno.test("await parseArgs() takes a number after a bare --wait-for-services as 
     flags: ["--wait-for-services", "5"],
     command: ["cmd"],
   });
+});
+
+Deno.test("await parseArgs() takes a word after a bare --wait-for-services that only starts or ends with digits as the command", async () => {
+  // Commands named so exist: 2to3, python3, 7z.
+  for (const command of ["2to3", "python3", "7z"]) {
+    const cli = await parseArgs(["--wait-for-services", command, "x"]);
+    assert.equal(cli.kind, "run", command);
+    if (cli.kind !== "run") continue;
+    assert.equal(cli.options.waitForServices, DEFAULT_WAIT_FOR_SERVICES);
+    assert.deepEqual(cli.options.command, [command, "x"]);
+  }
+  // A negative number is no value either: an option, and not one of ours.
+  assert.deepEqual(await parseArgs(["--wait-for-services", "-5", "x"]), {
+    kind: "usage-error",
+    message: "Unknown option '-5'",
+    exitCode: EXIT_USAGE,
+  });
+});
+
+Deno.test("splitCommand() takes a number after any flag but --wait-for-services as the command", () => {
+  for (const flag of ["--quiet", "--skip-startup-files", "-v"]) {
+    assert.deepEqual(splitCommand([flag, "5", "x"]), {
+      flags: [flag],
+      command: ["5", "x"],
+    });
+  }
 });
 
 Deno.test("USAGE names every flag", () => {

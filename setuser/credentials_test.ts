@@ -111,6 +111,34 @@ Deno.test("planWithoutRoot() keeps the caller's own uid, by number without a pas
   assert.equal(planWithoutRoot(me, { uid: undefined }), "refuse");
 });
 
+Deno.test("planWithoutRoot() refuses when the real or the effective uid is not the target's", () => {
+  // A set-user-ID or set-group-ID program: real and effective ids differ.
+  const me = { uid: 1001, euid: 1001, gid: 1002, egid: 1002, groups: [] };
+  for (const key of ["uid", "euid"] as const) {
+    const current = { ...me, [key]: 1000 };
+    assert.equal(planWithoutRoot(current, { uid: 1001 }), "refuse", key);
+    assert.equal(planWithoutRoot(current, { uid: 1000 }), "refuse", key);
+  }
+});
+
+Deno.test("planWithoutRoot() refuses a GROUP that is not both the real and the effective gid", () => {
+  const me = { uid: 1001, euid: 1001, gid: 1002, egid: 1002, groups: [] };
+  for (const key of ["gid", "egid"] as const) {
+    const current = { ...me, [key]: 1000 };
+    assert.equal(planWithoutRoot(current, { uid: 1001 }), "keep", key);
+    assert.equal(
+      planWithoutRoot(current, { uid: 1001, gid: 1002 }),
+      "refuse",
+      key,
+    );
+    assert.equal(
+      planWithoutRoot(current, { uid: 1001, gid: 1000 }),
+      "refuse",
+      key,
+    );
+  }
+});
+
 Deno.test("planSwitch() refuses a non-root caller that differs from the target in any one id", () => {
   const same = { uid: 1001, euid: 1001, gid: 1002, egid: 1002, groups: [] };
   for (const key of ["uid", "euid", "gid", "egid"] as const) {
