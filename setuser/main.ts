@@ -136,6 +136,15 @@ function runAsSelf(
   const gid = group === undefined
     ? undefined
     : quietly(() => lookupGroup(group))?.gid ?? parseNumericId(group);
+  // As in root mode: a name nobody has is not a number of no entry, and an
+  // unknown GROUP is never taken for "no GROUP" (the command ran with the
+  // caller's group).
+  if (uid === undefined) {
+    fatal(`unable to find user "${invocation.user}": no such user`);
+  }
+  if (group !== undefined && gid === undefined) {
+    fatal(`unable to find group "${group}": no such group`);
+  }
   if (planWithoutRoot(current, { uid, gid }) === "refuse") {
     fatal(
       `non-root mode cannot switch users: running as uid ${current.euid}, asked for "${spec}"`,
@@ -144,7 +153,7 @@ function runAsSelf(
   // No passwd entry: the number is the name, and HOME stays the caller's.
   const user = entry ?? {
     name: String(uid),
-    uid: uid!,
+    uid,
     gid: current.gid,
     dir: callerEnv.get("HOME") ?? "",
     shell: "",

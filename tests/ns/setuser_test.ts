@@ -430,6 +430,32 @@ Deno.test({
       // Switching to oneself needs no privilege and changes nothing.
       const self = await f.run([SETUSER, f.user, SETUSER, f.user, "id", "-u"]);
       assert.equal(self.stdout.trim(), String(f.uid), self.stderr);
+      // Unknown names fail as in root mode, and run nothing (before, an
+      // unknown GROUP ran the command with the caller's group).
+      assert.deepEqual(
+        await f.run([
+          SETUSER,
+          f.user,
+          SETUSER,
+          `${f.user}:no-such-group-bi`,
+          "id",
+        ]),
+        {
+          code: 1,
+          stdout: "",
+          stderr:
+            'setuser: fatal: unable to find group "no-such-group-bi": no such group\n',
+        },
+      );
+      assert.deepEqual(
+        await f.run([SETUSER, f.user, SETUSER, "no-such-user-bi", "id"]),
+        {
+          code: 1,
+          stdout: "",
+          stderr:
+            'setuser: fatal: unable to find user "no-such-user-bi": no such user\n',
+        },
+      );
     }),
 });
 
