@@ -27,6 +27,7 @@ import {
   engine,
   engineOk,
   IMAGE,
+  retireImage,
   stopTimed,
   uniqueName,
   waitFor,
@@ -117,7 +118,7 @@ function buildApp(): Promise<void> {
       APP_IMAGE,
     ]);
     if (old.code === 0 && old.stdout.trim() !== now.trim()) {
-      await engine(["rmi", old.stdout.trim()]);
+      await retireImage(old.stdout.trim());
     }
   })();
   return built;
@@ -553,7 +554,7 @@ if (ENGINE === "podman") {
       await compose("podman-compose", project, ["down"]);
       await engine(["rm", "-f", "-t", "0", container]);
       await engine(["network", "rm", `${project}_default`]);
-      if (!hadImage) await engine(["rmi", app.image]);
+      if (!hadImage) await retireImage(app.image);
     }
   });
 }
@@ -614,7 +615,7 @@ if (ENGINE === "docker") {
     } finally {
       await compose("docker-compose", project, ["down"], files);
       await engine(["rm", "-f", container]);
-      await engine(["rmi", image]);
+      await retireImage(image);
       await Deno.remove(override).catch(() => {});
     }
   });

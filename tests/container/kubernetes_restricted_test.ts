@@ -20,6 +20,7 @@ import {
   engine,
   engineOk,
   IMAGE,
+  retireImage,
   tempDir,
   waitFor,
   withContainer,
@@ -170,7 +171,7 @@ function buildApp(): Promise<void> {
       APP_IMAGE,
     ]);
     if (old.code === 0 && old.stdout.trim() !== now.trim()) {
-      await engine(["rmi", old.stdout.trim()]);
+      await retireImage(old.stdout.trim());
     }
   })();
   return built;

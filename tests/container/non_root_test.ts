@@ -22,6 +22,7 @@ import {
   engineOk,
   IMAGE,
   readEvents,
+  retireImage,
   stopTimed,
   tempDir,
   waitFor,
@@ -76,7 +77,7 @@ function buildImage(): Promise<void> {
       NON_ROOT_IMAGE,
     ]);
     if (old.code === 0 && old.stdout.trim() !== now.trim()) {
-      await engine(["rmi", old.stdout.trim()]);
+      await retireImage(old.stdout.trim());
     }
   })();
   return built;

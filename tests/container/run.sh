@@ -156,13 +156,21 @@ run_suite() {
   fi
   log "$engine: running the suite against ${KINDS[$engine]}..."
   local status=0
-  local tests
+  local tests retired
   read -r -a tests <<<"$TESTS"
-  CONTAINER_ENGINE=$engine CONTAINER_ENGINE_KIND=${KINDS[$engine]} IMAGE=$IMAGE TEST_IMAGE="$NAME-test:$VERSION$SUFFIX" \
+  # Images the tests replace are removed after the suite, not while other
+  # test files build (tests/container/_engine.ts, retireImage).
+  retired=$(mktemp)
+  RETIRED_IMAGES=$retired CONTAINER_ENGINE=$engine CONTAINER_ENGINE_KIND=${KINDS[$engine]} IMAGE=$IMAGE TEST_IMAGE="$NAME-test:$VERSION$SUFFIX" \
     SSHD_IMAGE="$NAME-test-sshd:$VERSION$SUFFIX" TEST_PREFIX="$PREFIX-$engine" \
     CONTAINER_PLATFORM="linux/$ARCH" DENO_JOBS=${DENO_JOBS:-4} \
     "$DENO" test -A --no-lock --parallel "${tests[@]}" "$@" || status=$?
   remove_containers "$engine"
+  local image
+  while read -r image; do
+    "$engine" rmi "$image" >/dev/null 2>&1 || true
+  done <"$retired"
+  rm -f "$retired"
   log "$engine: suite finished in $((SECONDS - start)) s with status $status (${KINDS[$engine]})"
   return $status
 }
