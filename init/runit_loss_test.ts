@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { afterRunitLoss } from "./runit_loss.ts";
+import { afterRunitLoss, LAST_SUPERVISOR_LINE } from "./runit_loss.ts";
 
 Deno.test("afterRunitLoss(): runsvdir killed by a signal, runsv left: my_init carries on and says what is lost", () => {
   assert.deepEqual(afterRunitLoss({ kind: "signaled", signal: 9 }, 40, 3), {
@@ -32,4 +32,12 @@ Deno.test("afterRunitLoss(): runsvdir that exits by itself ends the container, w
   assert.deepEqual(afterRunitLoss({ kind: "other", raw: 0x137f }, 40, 3), {
     kind: "end",
   });
+});
+
+Deno.test("LAST_SUPERVISOR_LINE says that nothing is supervised any more", () => {
+  assert.equal(
+    LAST_SUPERVISOR_LINE,
+    "Every runsv has ended since the runit daemon was killed: nothing is " +
+      "supervised any more; stopping",
+  );
 });
