@@ -122,15 +122,25 @@ Deno.test("parseMemoryLimit() and parseVmRss() read only a whole line of their f
   assert.equal(parseVmRss("VmRSS:\t1 kB 2\n"), undefined);
 });
 
-Deno.test("spawnRankedBelow() gives the child its score after the spawn, mine untouched", async () => {
-  const own = oomScoreAdj("self");
+/**
+ * spawnRankedBelow() of a sleeper with `options`: its pid, my score as the
+ * spawn saw it, and the sleeper to stop.
+ */
+function spawnObserved(options: { inherit?: boolean }) {
   let during: number | undefined;
   let child: ReturnType<typeof sleeper> | undefined;
   const pid = spawnRankedBelow(() => {
     during = oomScoreAdj("self");
     child = sleeper();
     return child.pid;
-  });
+  }, options);
+  assert.ok(during !== undefined && child !== undefined, "no spawn");
+  return { pid, during, child };
+}
+
+Deno.test("spawnRankedBelow() gives the child its score after the spawn, mine untouched", async () => {
+  const own = oomScoreAdj("self");
+  const { pid, during, child } = spawnObserved({});
   try {
     assert.equal(pid, child?.pid);
     assert.equal(during, own);
@@ -138,26 +148,20 @@ Deno.test("spawnRankedBelow() gives the child its score after the spawn, mine un
     assert.ok(adj > own && adj <= 1000, `${own} -> ${adj}`);
     assert.equal(oomScoreAdj("self"), own);
   } finally {
-    await child?.stop();
+    await child.stop();
   }
 });
 
 Deno.test("spawnRankedBelow() with inherit raises my score for the spawn only, every time", async () => {
   const own = oomScoreAdj("self");
   for (let i = 0; i < 2; i++) {
-    let during: number | undefined;
-    let child: ReturnType<typeof sleeper> | undefined;
-    const pid = spawnRankedBelow(() => {
-      during = oomScoreAdj("self");
-      child = sleeper();
-      return child.pid;
-    }, { inherit: true });
+    const { pid, during, child } = spawnObserved({ inherit: true });
     try {
-      assert.ok(during! > own && during! <= 1000, `${own} -> ${during}`);
+      assert.ok(during > own && during <= 1000, `${own} -> ${during}`);
       assert.equal(oomScoreAdj(pid), during, "the child's, inherited");
       assert.equal(oomScoreAdj("self"), own);
     } finally {
-      await child?.stop();
+      await child.stop();
     }
   }
 });

@@ -38,14 +38,19 @@ dump() {
   chown "$2" "$1"
   chmod "$3" "$1"
 }
-probe() {
-  label=$1 uid=$2 shell=$3 groups=\${4:---clear-groups}
-  if out=$(setpriv --reuid="$uid" --regid=0 "$groups" env -i "$shell" -euc \
-    '. /etc/container_environment.sh; echo "status $? [\${VAR:-}]"' 2>&1); then
+# record LABEL CMD...: "LABEL: OUTPUT", or "LABEL: failed: OUTPUT".
+record() {
+  label=$1
+  shift
+  if out=$("$@" 2>&1); then
     echo "$label: $out" >>/shared/out
   else
     echo "$label: failed: $out" >>/shared/out
   fi
+}
+probe() {
+  record "$1" setpriv --reuid="$2" --regid=0 "\${4:---clear-groups}" env -i "$3" -euc \
+    '. /etc/container_environment.sh; echo "status $? [\${VAR:-}]"'
 }
 
 clean
@@ -94,46 +99,45 @@ probe "a hard link" 0 /bin/sh
 
 clean
 dump /tmp/container_environment.sh 100123 600 tmp
-if out=$(setpriv --reuid=100123 --regid=0 --clear-groups env -i PATH=/nonexistent \
-  /bin/dash -euc '. /etc/container_environment.sh; echo "reached [\${VAR:-}]"' 2>&1); then
-  echo "no stat or cat on PATH: $out" >>/shared/out
-else
-  echo "no stat or cat on PATH: failed: $out" >>/shared/out
-fi
-if out=$(setpriv --reuid=100123 --regid=0 --clear-groups env -i /bin/sh -euc \
-  'set -- a b; . /etc/container_environment.sh; echo "$# $1 [\${VAR:-}]"' 2>&1); then
-  echo "the caller's positional parameters: $out" >>/shared/out
-else
-  echo "the caller's positional parameters: failed: $out" >>/shared/out
-fi
+record "no stat or cat on PATH" setpriv --reuid=100123 --regid=0 --clear-groups \
+  env -i PATH=/nonexistent /bin/dash -euc \
+  '. /etc/container_environment.sh; echo "reached [\${VAR:-}]"'
+record "the caller's positional parameters" setpriv --reuid=100123 --regid=0 \
+  --clear-groups env -i /bin/sh -euc \
+  'set -- a b; . /etc/container_environment.sh; echo "$# $1 [\${VAR:-}]"'
 
 clean
 dump /tmp/container_environment.sh 0 600 tmp
 rm /etc/container_environment.sh
 dump /etc/container_environment.sh 0 640 etc
-if out=$(env -i /bin/sh -euc ". ${LOADER}"'; echo "status $? [\${VAR:-}]"' 2>&1); then
-  echo "the loader itself reads /etc's dump first: $out" >>/shared/out
-else
-  echo "the loader itself reads /etc's dump first: failed: $out" >>/shared/out
-fi
+record "the loader itself reads /etc's dump first" env -i /bin/sh -euc \
+  ". ${LOADER}"'; echo "status $? [\${VAR:-}]"'
 `;
+
+/**
+ * Runs `script` with bash as the PID 1 of a sandbox that has the loader at
+ * its image path; resolves with the outcome and /shared/out.
+ */
+async function runWithLoader(script: string, ms?: number) {
+  return await withSandbox({
+    command: ["/bin/bash", "-c", script],
+    files: {
+      [LOADER]: await Deno.readTextFile(
+        `${ROOT}/image/services/environment/load_container_environment.sh`,
+      ),
+    },
+  }, async (box, done) => {
+    await done;
+    return await box.read("out");
+  }, ms);
+}
 
 Deno.test({
   name:
     "/etc/container_environment.sh sources the first dump of /run, /tmp, /dev/shm that is root's or the shell's own, a regular file with one name, not group- or world-writable",
   ignore,
   async fn() {
-    const { out, result } = await withSandbox({
-      command: ["/bin/bash", "-c", CASES],
-      files: {
-        [LOADER]: await Deno.readTextFile(
-          `${ROOT}/image/services/environment/load_container_environment.sh`,
-        ),
-      },
-    }, async (box, done) => {
-      await done;
-      return await box.read("out");
-    });
+    const { out, result } = await runWithLoader(CASES);
     assert.equal(out.code, 0, out.stderr);
     assert.deepEqual(result.split("\n").filter((l) => l !== ""), [
       "non-root, dump in /tmp, dash: status 0 [tmp]",
@@ -201,17 +205,7 @@ Deno.test({
     "/etc/container_environment.sh never loads a file another uid renames into place while it loads (300 loads in a 0777 directory)",
   ignore,
   async fn() {
-    const { out, result } = await withSandbox({
-      command: ["/bin/bash", "-c", RACE],
-      files: {
-        [LOADER]: await Deno.readTextFile(
-          `${ROOT}/image/services/environment/load_container_environment.sh`,
-        ),
-      },
-    }, async (box, done) => {
-      await done;
-      return await box.read("out");
-    }, 120_000);
+    const { out, result } = await runWithLoader(RACE, 120_000);
     assert.equal(out.code, 0, out.stderr);
     const counts = new Map<string, number>();
     for (const line of result.split("\n").filter((l) => l !== "")) {

@@ -856,6 +856,28 @@ async function runsvdirOf(box: Sandbox): Promise<number> {
 }
 
 /**
+ * Kills runsvdir behind my_init's back, as the OOM killer does, and waits
+ * for my_init's line about it.
+ */
+async function killRunsvdir(box: Sandbox): Promise<void> {
+  Deno.kill(await runsvdirOf(box), "SIGKILL");
+  await until(
+    "the line about runsvdir",
+    () =>
+      Promise.resolve(box.partial().stderr.includes("was killed by SIGKILL")),
+  );
+}
+
+/** The one runsv among the sandbox's PID 1's children (runsvdir lost). */
+async function runsvOf(box: Sandbox): Promise<number> {
+  const runsv = (await childrenOf(await box.pid1())).find((p) =>
+    p.comm === "runsv"
+  );
+  assert.ok(runsv, "runsv not found among PID 1's children");
+  return runsv.pid;
+}
+
+/**
  * Daemon mode with one service `a` and a post-shutdown mark: once `a` is
  * up, runs `fn`; resolves with the order file after PID 1 exited.
  */
@@ -892,20 +914,9 @@ Deno.test({
     // the runsv go on as my_init's children. Before: my_init stopped
     // everything and exited 137.
     const { out, result } = await withServiceUp(async (box) => {
-      Deno.kill(await runsvdirOf(box), "SIGKILL");
-      await until(
-        "the line about runsvdir",
-        () =>
-          Promise.resolve(
-            box.partial().stderr.includes("was killed by SIGKILL"),
-          ),
-      );
+      await killRunsvdir(box);
       // Still supervised: the service's own crash is followed by a restart.
-      const a = (await childrenOf(await box.pid1())).find((p) =>
-        p.comm === "runsv"
-      );
-      assert.ok(a, "runsv not found among PID 1's children");
-      const run = (await childrenOf(a.pid))[0];
+      const run = (await childrenOf(await runsvOf(box)))[0];
       assert.ok(run, "the service's process not found");
       Deno.kill(run.pid, "SIGKILL");
       await until(
@@ -934,19 +945,8 @@ Deno.test({
   ignore,
   async fn() {
     const { out, result } = await withServiceUp(async (box) => {
-      Deno.kill(await runsvdirOf(box), "SIGKILL");
-      await until(
-        "the line about runsvdir",
-        () =>
-          Promise.resolve(
-            box.partial().stderr.includes("was killed by SIGKILL"),
-          ),
-      );
-      const runsv = (await childrenOf(await box.pid1())).find((p) =>
-        p.comm === "runsv"
-      );
-      assert.ok(runsv, "runsv not found among PID 1's children");
-      Deno.kill(runsv.pid, "SIGKILL");
+      await killRunsvdir(box);
+      Deno.kill(await runsvOf(box), "SIGKILL");
     });
     // The service, orphaned with its runsv, is stopped by the kill-all,
     // after the post-shutdown scripts.
