@@ -27,7 +27,6 @@
 import { readCallerArgs } from "../lib/caller_args.ts";
 import { readCallerEnv } from "../lib/caller_env.ts";
 import { exitCodeOf } from "../lib/exit_status.ts";
-import { LAST_SUPERVISOR_LINE } from "./runit_loss.ts";
 import { libc } from "../lib/libc.ts";
 import { openSignalFd, SIGCHLD, SignalReader } from "../lib/signalfd.ts";
 import { signalName } from "../lib/signals.ts";
@@ -61,6 +60,7 @@ import { lateThreadStarted } from "./runtime_threads.ts";
 import { runStartup, syncEnvironment } from "./startup.ts";
 import { watchReadable } from "./event_loop.ts";
 import { every } from "./time.ts";
+import { LAST_SUPERVISOR_LINE } from "./runit_loss.ts";
 import * as log from "./log.ts";
 
 /** How often the reaper runs when no SIGCHLD can be relied on (no launcher). */

@@ -15,7 +15,6 @@ import type { StatePaths } from "./privilege.ts";
 import { Reaper } from "./reaper.ts";
 import * as log from "./log.ts";
 
-/** One run of my_init. */
 /** How runsvdir ended before a shutdown (RunState.runitEnded). */
 export interface RunitEnd {
   readonly status: ExitStatus;
@@ -23,6 +22,7 @@ export interface RunitEnd {
   readonly supervisors?: readonly number[];
 }
 
+/** One run of my_init. */
 export class RunState {
   /** The only waiter for children in the process. */
   readonly reaper: Reaper = new Reaper((pid, status) =>

@@ -59,26 +59,15 @@ export function startRunit(state: RunState): boolean {
   // Once reaped its pid may be another process's: never signal it again.
   // Ended before a shutdown: decided and said here, in either mode (with a
   // main command running, too, the loss is said); main.ts acts on it.
-  state.runitEnded = new Promise((resolve) => {
-    state.runsvdir!.exited.then((status) => {
-      state.runsvdirExited = true;
-      if (state.shuttingDown) return;
-      const supervisors = childrenNamed([libc().getpid()], [
-        "runsv",
-        "runsvdir",
-      ]);
-      const loss = afterRunitLoss(
-        status,
-        started.child.pid,
-        supervisors.length,
-      );
-      if (loss.kind === "carry-on") {
-        log.warn(loss.line);
-        resolve({ status, supervisors });
-      } else {
-        resolve({ status });
-      }
-    });
+  state.runitEnded = started.child.exited.then((status) => {
+    state.runsvdirExited = true;
+    // In a shutdown its end is the shutdown's doing: nothing to decide.
+    if (state.shuttingDown) return new Promise<never>(() => {});
+    const supervisors = childrenNamed([libc().getpid()], ["runsv", "runsvdir"]);
+    const loss = afterRunitLoss(status, started.child.pid, supervisors.length);
+    if (loss.kind === "end") return { status };
+    log.warn(loss.line);
+    return { status, supervisors };
   });
   // Its group keeps the terminal's signals away, but signals meant for it
   // go to it alone: runsv dies of a HUP that runsvdir takes as "stop".

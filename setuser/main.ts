@@ -68,14 +68,23 @@ function fatal(message: string, code = 1): never {
   Deno.exit(code);
 }
 
+/** Exits 1: `spec`, a user or a group, cannot be found (`why`). */
+function notFound(
+  kind: "user" | "group",
+  spec: string,
+  why = `no such ${kind}`,
+): never {
+  fatal(`unable to find ${kind} "${spec}": ${why}`);
+}
+
 function findUser(spec: string): PasswdEntry {
   let user;
   try {
     user = lookupUser(spec);
   } catch (e) {
-    fatal(`unable to find user "${spec}": ${errorMessage(e)}`);
+    notFound("user", spec, errorMessage(e));
   }
-  return user ?? fatal(`unable to find user "${spec}": no such user`);
+  return user ?? notFound("user", spec);
 }
 
 function findGroupId(spec: string): number {
@@ -83,9 +92,9 @@ function findGroupId(spec: string): number {
   try {
     group = lookupGroup(spec);
   } catch (e) {
-    fatal(`unable to find group "${spec}": ${errorMessage(e)}`);
+    notFound("group", spec, errorMessage(e));
   }
-  return group?.gid ?? fatal(`unable to find group "${spec}": no such group`);
+  return group?.gid ?? notFound("group", spec);
 }
 
 function switchTo(current: Credentials, target: Target): void {
@@ -136,15 +145,11 @@ function runAsSelf(
   const gid = group === undefined
     ? undefined
     : quietly(() => lookupGroup(group))?.gid ?? parseNumericId(group);
-  // As in root mode: a name nobody has is not a number of no entry, and an
-  // unknown GROUP is never taken for "no GROUP" (the command ran with the
-  // caller's group).
-  if (uid === undefined) {
-    fatal(`unable to find user "${invocation.user}": no such user`);
-  }
-  if (group !== undefined && gid === undefined) {
-    fatal(`unable to find group "${group}": no such group`);
-  }
+  // As in root mode, a name with no entry that is no number fails: an
+  // unknown GROUP was taken for none, and the command ran with the
+  // caller's group.
+  if (uid === undefined) notFound("user", invocation.user);
+  if (group !== undefined && gid === undefined) notFound("group", group);
   if (planWithoutRoot(current, { uid, gid }) === "refuse") {
     fatal(
       `non-root mode cannot switch users: running as uid ${current.euid}, asked for "${spec}"`,
